@@ -1,0 +1,1 @@
+"""Chat platform adapters: each turns platform updates into core events and sends core messages back."""

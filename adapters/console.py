@@ -1,0 +1,133 @@
+"""The console adapter: try everything locally, as several people, in several rooms.
+
+Input lines:  ``NAME: TEXT`` (NAME says TEXT in the current room), ``NAME: !press N`` (NAME presses
+button N), ``@room ROOM`` (switch room; created on first use), ``#`` comments and blank lines.
+Output lines: ``[ROOM] bot: TEXT``, ``[ROOM] bot → NAME: TEXT`` for a private reply, and
+``[ROOM] bot:   [N] LABEL`` for buttons, numbered per room and never reused, so an old button still works.
+
+When stdin is not a terminal the adapter runs a script: each line is handled to completion before the
+next one is read, so the output is deterministic; at the end of input the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import sys
+import uuid
+from typing import TYPE_CHECKING, TextIO
+
+from adapters.base import Adapter
+from core.events import ChannelRef, IdentityRef, MessageReceived, OutgoingMessage
+
+if TYPE_CHECKING:
+    from core.app import Application
+
+PLATFORM = "console"
+DEFAULT_ROOM = "main"
+LINE = re.compile(r"^(?P<name>[^:：]{1,64})[:：]\s?(?P<text>.*)$")
+PRESS = re.compile(r"^!press\s+(\d+)$")
+
+
+class ConsoleAdapter(Adapter):
+    platform = PLATFORM
+
+    def __init__(self, app: Application, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        super().__init__(app)
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.room = DEFAULT_ROOM
+        self.admins = set(app.settings.console.admins)
+        self._buttons: dict[str, dict[int, str]] = {}
+        self._button_numbers = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._reader: asyncio.Task[None] | None = None
+        self.finished = asyncio.Event()
+
+    # -- inbound -----------------------------------------------------------------------------------
+    def identity(self, name: str) -> IdentityRef:
+        return IdentityRef(PLATFORM, name, name, username=name, is_chat_admin=name in self.admins)
+
+    def channel(self, room: str | None = None) -> ChannelRef:
+        room = room or self.room
+        return ChannelRef(PLATFORM, room, room)
+
+    def parse(self, line: str) -> MessageReceived | None:
+        """Turn one input line into an event (None for comments, room switches and blank lines)."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return None
+        if line.startswith("@room"):
+            self.room = line[len("@room"):].strip() or DEFAULT_ROOM
+            return None
+        match = LINE.match(line)
+        if match is None:
+            self.print(f"(console) not understood: {line!r}; write NAME: TEXT, @room ROOM or # comment")
+            return None
+        name, text = match.group("name").strip(), match.group("text").strip()
+        press = PRESS.match(text)
+        button_data = None
+        if press:
+            button_data = self._buttons.get(self.room, {}).get(int(press.group(1)))
+            if button_data is None:
+                self.print(f"(console) there is no button {press.group(1)} in {self.room}")
+                return None
+        return MessageReceived(
+            event_id=f"console:{uuid.uuid4().hex}",
+            channel=self.channel(),
+            sender=self.identity(name),
+            text="" if button_data else text,
+            message_id=str(next(self._message_ids)),
+            button_data=button_data,
+        )
+
+    async def feed(self, line: str) -> None:
+        """Handle one line to completion, as in a script."""
+        event = self.parse(line)
+        if event is not None:
+            await self.app.receive(event)
+            await self.app.bus.join()
+
+    async def start(self) -> None:
+        self._reader = asyncio.create_task(self._read(), name="console-reader")
+
+    async def stop(self) -> None:
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+
+    async def run_until_done(self) -> None:
+        await self.finished.wait()
+
+    async def _read(self) -> None:
+        interactive = self.stdin.isatty()
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if interactive:
+                    self.stdout.write(f"[{self.room}] > ")
+                    self.stdout.flush()
+                line = await loop.run_in_executor(None, self.stdin.readline)
+                if not line:
+                    break
+                await self.feed(line)
+        finally:
+            self.finished.set()
+
+    # -- outbound ----------------------------------------------------------------------------------
+    def print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def send(self, message: OutgoingMessage) -> str | None:
+        room = message.channel.chat_id
+        who = f"bot → {message.private_to.display_name}" if message.private_to else "bot"
+        for line in message.text.splitlines() or [""]:
+            self.print(f"[{room}] {who}: {line}")
+        numbers = self._buttons.setdefault(room, {})
+        for row in message.buttons:
+            for button in row:
+                number = next(self._button_numbers)
+                numbers[number] = button.data
+                self.print(f"[{room}] {who}:   [{number}] {button.label}")
+        return str(next(self._message_ids))

@@ -1,0 +1,213 @@
+"""The application object: the one place that holds the running platform's state.
+
+It wires settings, translations, plugins, the bus, the command router, the scheduler, the adapters
+and the web server, and it is the bus's host (partitioning, transactions, delivery, apologies).
+Start-up order matters: Tortoise keeps its state in a ContextVar, so the database is opened before any
+task (bus workers, adapters, the web server, the scheduler) is created.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from tortoise.transactions import in_transaction
+
+from adapters.base import Adapter
+from core import builtin
+from core.bus import EventBus, Subscription
+from core.commands import Command, Router
+from core.config import ConfigError, Settings
+from core.context import CommandContext
+from core.dialogs import Dialogs
+from core.events import DomainEvent, Event, MessageReceived, OutgoingMessage
+from core.i18n import Catalogs, Translator
+from core.identity import Channel, Community, User, membership_for, user_for
+from core.plugins import PluginManager
+from core.scheduler import JobSpec, Scheduler
+from core.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+ModelT = TypeVar("ModelT", bound=BaseModel)
+CORE_LOCALES = Path(__file__).parent / "locales"
+
+
+class Application:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        plugins: Iterable[object] = (),
+        load_builtins: bool = True,
+        load_entry_points: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.catalogs = Catalogs()
+        self.plugins = PluginManager(settings.plugins)
+        self.router = Router(self)
+        self.dialogs = Dialogs(self)
+        self.bus = EventBus(self, max_pending=settings.bus.max_pending)
+        self.scheduler = Scheduler(
+            self, tick_seconds=settings.scheduler.tick_seconds, lease_seconds=settings.scheduler.lease_seconds
+        )
+        self.adapters: dict[str, Adapter] = {}
+        self.web: Any = None
+        self._channel_community: dict[str, int] = {}
+        self._community_languages: dict[int, str] = {}
+        self._plugin_settings: dict[str, BaseModel] = {}
+        self.plugins.register(builtin)
+        if load_builtins:
+            self.plugins.load_builtins()
+        if load_entry_points:
+            self.plugins.load_entry_points()
+        for plugin in plugins:
+            self.plugins.register(plugin)
+        self.plugins.check_requirements()
+        self._wire_plugins()
+
+    # -- wiring ------------------------------------------------------------------------------------
+    def _wire_plugins(self) -> None:
+        self.catalogs.load_dir(CORE_LOCALES)
+        for manifest in self.plugins.manifests.values():
+            if manifest.locales is not None:
+                self.catalogs.load_dir(manifest.locales)
+            if manifest.settings_model is not None:
+                self.plugin_settings(manifest.name, manifest.settings_model)  # validate at start-up
+        for plugin, commands in self.plugins.collect("linli_commands"):
+            for cmd in commands:
+                self.router.table.add(_owned(cmd, plugin))
+        self.bus.subscribe(Subscription(MessageReceived, self.router.on_message))
+        for plugin, subscriptions in self.plugins.collect("linli_subscriptions"):
+            for sub in subscriptions:
+                self.bus.subscribe(Subscription(sub.event_type, sub.handler, plugin))
+        for plugin, jobs in self.plugins.collect("linli_jobs"):
+            for job in jobs:
+                self.scheduler.register(JobSpec(job.name, job.handler, job.every, plugin))
+
+    @property
+    def commands(self) -> list[Command]:
+        return self.router.table.commands
+
+    def plugin_settings(self, plugin: str, model: type[ModelT]) -> ModelT:
+        cached = self._plugin_settings.get(plugin)
+        if not isinstance(cached, model):
+            try:
+                cached = model.model_validate(self.settings.plugin.get(plugin, {}))
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise ConfigError(f"invalid settings in [plugin.{plugin}]: {problems}") from None
+            self._plugin_settings[plugin] = cached
+        return cached
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def start_core(self) -> None:
+        """Load state that must be in memory before events flow; the database is already open."""
+        await self.plugins.load_state()
+        self._channel_community = {
+            f"{c.platform}:{c.chat_id}": c.community_id for c in await Channel.all()  # type: ignore[attr-defined]
+        }
+        await self.scheduler.ensure_periodic()
+        await self.plugins.fan_out("linli_startup", None, app=self)
+
+    async def stop_core(self) -> None:
+        await self.bus.close()
+        await self.scheduler.stop()
+        await self.plugins.fan_out("linli_shutdown", None, app=self)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def receive(self, event: Event) -> None:
+        """Adapters hand platform events in here."""
+        await self.bus.publish(event)
+
+    # -- bus host ----------------------------------------------------------------------------------
+    def partition_key(self, event: Event) -> str:
+        community_id = self.community_of(event)
+        return f"community:{community_id}" if community_id is not None else event.partition_key()
+
+    def community_of(self, event: Event) -> int | None:
+        if isinstance(event, DomainEvent):
+            return event.community_id
+        if isinstance(event, MessageReceived):
+            return self._channel_community.get(event.channel.key)
+        return None
+
+    def plugin_enabled(self, community_id: int | None, plugin: str) -> bool:
+        return self.plugins.is_enabled(community_id, plugin)
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        return in_transaction()
+
+    async def deliver(self, messages: list[OutgoingMessage]) -> None:
+        for message in messages:
+            adapter = self.adapters.get(message.channel.platform)
+            if adapter is None:
+                log.warning("no adapter for %s; dropped: %s", message.channel.platform, message.text[:80])
+                continue
+            try:
+                await adapter.send(message)
+            except Exception:
+                log.exception("sending to %s failed", message.channel.key)
+
+    def apology(self, event: MessageReceived) -> OutgoingMessage:
+        t = self.translator(self._language_of_channel(event))
+        return OutgoingMessage(
+            channel=event.channel,
+            text=t("Sorry, something went wrong while handling that. Nothing was changed; please try again later."),
+            reply_to_message_id=event.message_id,
+        )
+
+    # -- services for handlers ---------------------------------------------------------------------
+    def translator(self, language: str | None) -> Translator:
+        return self.catalogs.translator(language or self.settings.language)
+
+    def _language_of_channel(self, event: MessageReceived) -> str | None:
+        return self._community_languages.get(self._channel_community.get(event.channel.key, -1))
+
+    def bind_channel(self, channel_key: str, community: Community) -> None:
+        self._channel_community[channel_key] = community.id
+
+    def remember_language(self, community: Community) -> None:
+        self._community_languages[community.id] = community.language
+
+    async def community_ids(self) -> list[int]:
+        return list(await Community.all().values_list("id", flat=True))  # type: ignore[arg-type]
+
+    async def context_for(self, event: MessageReceived, uow: UnitOfWork) -> CommandContext:
+        user = await user_for(event.sender)
+        channel = await Channel.get_or_none(
+            platform=event.channel.platform, chat_id=event.channel.chat_id
+        ).select_related("community")
+        community = channel.community if channel else None
+        membership = await membership_for(community.id, user.id) if community else None
+        if community is not None:
+            self.remember_language(community)
+        language = community.language if community else (user.language or event.sender.language)
+        return CommandContext(self, event, uow, user, self.translator(language), community, membership)
+
+    async def render_names(self, community_id: int | None, user_ids: list[int]) -> dict[int, str]:
+        """Display names with every enabled plugin's decorations: the one way names are shown."""
+        users = {u.id: u.display_name for u in await User.filter(id__in=user_ids)}
+        marks: dict[int, list[str]] = {}
+        if community_id is not None and user_ids:
+            for _plugin, decorations in await self.plugins.fan_out(
+                "linli_decorate_names", community_id, community_id=community_id, user_ids=user_ids
+            ):
+                for user_id, mark in decorations.items():
+                    marks.setdefault(user_id, []).append(mark)
+        return {
+            uid: " ".join([users.get(uid, f"#{uid}"), *marks.get(uid, [])]) for uid in user_ids
+        }
+
+
+def _owned(cmd: Command, plugin: str) -> Command:
+    return replace(cmd, plugin=plugin)

@@ -1,0 +1,179 @@
+"""Typed command arguments: how a word typed in chat becomes a value, and how it reads in a usage line.
+
+Each type converts one token (``Rest`` takes the rest of the line) and raises :class:`ArgError` with a
+translatable message that the router shows together with the usage line.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from core.i18n import N_, Translator
+
+if TYPE_CHECKING:
+    from core.context import CommandContext
+
+#: Quote pairs accepted around an argument, including the ones Chinese keyboards type.
+QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’"}
+FULLWIDTH_SPACE = "\u3000"
+
+
+class ArgError(Exception):
+    """A typed argument was wrong; ``message`` is an untranslated msgid, ``values`` fill it in."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.values = values
+
+
+def split_words(text: str) -> list[str]:
+    """Split a command line into words, honouring ASCII and Chinese quotes and full-width spaces."""
+    text = text.replace(FULLWIDTH_SPACE, " ")
+    for opening, closing in QUOTES.items():
+        text = re.sub(re.escape(opening) + "(.*?)" + re.escape(closing), lambda m: shlex.quote(m.group(1)), text)
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unbalanced quote: fall back to plain words rather than refuse
+        return text.split()
+
+
+class ArgType(Protocol):
+    def placeholder(self, t: Translator, name: str) -> str: ...
+
+    async def convert(self, raw: str, ctx: CommandContext) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Int:
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def placeholder(self, t: Translator, name: str) -> str:
+        return name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> int:
+        cleaned = raw.lstrip("#＃")
+        if not re.fullmatch(r"[+-]?\d{1,18}", cleaned):
+            raise ArgError(N_("{value} is not a whole number"), value=raw)
+        value = int(cleaned)
+        if self.minimum is not None and value < self.minimum:
+            raise ArgError(N_("{value} is too small (at least {minimum})"), value=value, minimum=self.minimum)
+        if self.maximum is not None and value > self.maximum:
+            raise ArgError(N_("{value} is too large (at most {maximum})"), value=value, maximum=self.maximum)
+        return value
+
+
+@dataclass(frozen=True)
+class Text:
+    max_length: int = 200
+
+    def placeholder(self, t: Translator, name: str) -> str:
+        return name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> str:
+        if len(raw) > self.max_length:
+            raise ArgError(N_("that text is too long (at most {maximum} characters)"), maximum=self.max_length)
+        return raw
+
+
+@dataclass(frozen=True)
+class Rest(Text):
+    """Everything after the preceding arguments, spaces included."""
+
+    max_length: int = 1000
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed set of words; ``options`` maps every accepted spelling to the value."""
+
+    options: Mapping[str, Any]
+    shown: Sequence[str] = field(default_factory=tuple)
+
+    def placeholder(self, t: Translator, name: str) -> str:
+        return "|".join(self.shown or list(self.options))
+
+    async def convert(self, raw: str, ctx: CommandContext) -> Any:
+        key = raw.lower() if raw.lower() in self.options else raw
+        if key not in self.options:
+            raise ArgError(
+                N_("{value} is not one of: {choices}"), value=raw, choices=", ".join(self.shown or self.options)
+            )
+        return self.options[key]
+
+
+@dataclass(frozen=True)
+class Date:
+    """A day: 2026-12-31, 12-31, 12月31日, today/今天, tomorrow/明天, or +N days."""
+
+    def placeholder(self, t: Translator, name: str) -> str:
+        return name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> date:
+        today = ctx.now().date()
+        word = raw.lower()
+        if word in ("today", "今天"):
+            return today
+        if word in ("tomorrow", "明天"):
+            return today + timedelta(days=1)
+        if re.fullmatch(r"\+\d{1,3}", word):
+            return today + timedelta(days=int(word[1:]))
+        for pattern in (r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", r"(\d{1,2})[-/.月](\d{1,2})日?"):
+            match = re.fullmatch(pattern, raw)
+            if not match:
+                continue
+            parts = [int(p) for p in match.groups()]
+            if len(parts) == 2:
+                parts.insert(0, today.year)
+            try:
+                value = date(*parts)
+            except ValueError:
+                break
+            if len(match.groups()) == 2 and value < today:
+                value = value.replace(year=today.year + 1)
+            return value
+        raise ArgError(N_("{value} is not a date (try 2026-12-31 or 12-31)"), value=raw)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Someone in this community, written ``@name``; resolves to a :class:`core.identity.User`."""
+
+    def placeholder(self, t: Translator, name: str) -> str:
+        return "@" + name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> Any:
+        user = await ctx.resolve_mention(raw)
+        if user is None:
+            raise ArgError(N_("I don't know {value} in this community yet"), value=raw)
+        return user
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One declared argument of a command."""
+
+    name: str
+    type: ArgType = field(default_factory=Text)
+    optional: bool = False
+    #: The placeholder shown in usage lines, a msgid (e.g. N_("project")).
+    label: str | None = None
+    #: The question asked in a step-by-step dialog when the argument is missing.
+    prompt: str | None = None
+
+    def usage(self, t: Translator) -> str:
+        shown = self.type.placeholder(t, t(self.label or self.name))
+        if isinstance(self.type, Rest):
+            shown += "…"
+        return f"[{shown}]" if self.optional else f"<{shown}>"
+
+
+def when(day: date, tz: Any) -> datetime:
+    """The end of ``day`` in the community's time zone: what people mean by 'due on that day'."""
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=tz)

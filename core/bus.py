@@ -1,0 +1,205 @@
+"""The event bus: ordered per community, concurrent across communities, bounded, isolating, once-only.
+
+``publish`` puts an event in its partition's queue and returns; it waits only when ``max_pending``
+events are already accepted and unhandled (back-pressure instead of unbounded memory). One worker per
+busy partition handles its events strictly in order. Each event is handled in one database transaction:
+the platform event id is marked processed there (so a redelivery is a no-op, across restarts too), every
+subscriber runs in its own savepoint (a failing one is rolled back, logged and apologised for; the others
+and the bus go on), domain events published meanwhile are handled in the same transaction, and the
+outbox is sent after the commit.
+
+A broker-backed bus (Redis Streams, NATS JetStream) offers the same ``subscribe``/``publish``/``join``/
+``close``; plugins cannot tell them apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core.dedupe import claim_event
+from core.events import Event, MessageReceived, OutgoingMessage
+from core.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
+CORE = "core"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """``handler(event, uow)`` is called for every event that is an instance of ``event_type``."""
+
+    event_type: type[Event]
+    handler: Handler
+    plugin: str = CORE
+
+
+class BusHost(Protocol):
+    """What the bus needs from the application around it."""
+
+    def partition_key(self, event: Event) -> str: ...
+
+    def community_of(self, event: Event) -> int | None: ...
+
+    def plugin_enabled(self, community_id: int | None, plugin: str) -> bool: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def deliver(self, messages: list[OutgoingMessage]) -> None: ...
+
+    def apology(self, event: MessageReceived) -> OutgoingMessage: ...
+
+
+class BusClosed(RuntimeError):
+    """Publishing after shutdown began."""
+
+
+class EventBus:
+    def __init__(self, host: BusHost, *, max_pending: int = 1000) -> None:
+        self._host = host
+        self._subscriptions: list[Subscription] = []
+        self._capacity = asyncio.Semaphore(max_pending)
+        self._queues: dict[str, deque[tuple[Event, asyncio.Future[bool] | None]]] = defaultdict(deque)
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closed = False
+        self.handled = 0
+        self.duplicates = 0
+        self.failures = 0
+
+    # -- subscribing -------------------------------------------------------------------------------
+    def subscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.append(subscription)
+
+    def unsubscribe_plugin(self, plugin: str) -> None:
+        self._subscriptions = [s for s in self._subscriptions if s.plugin != plugin]
+
+    # -- publishing --------------------------------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    async def publish(self, event: Event) -> None:
+        """Accept ``event`` for handling; waits while the bus is full."""
+        await self._accept(event, None)
+
+    async def publish_and_wait(self, event: Event) -> bool:
+        """Accept ``event`` and wait until it is handled and committed; False if it was a duplicate.
+
+        For adapters that acknowledge an update to the platform only once its effects are durable.
+        """
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._accept(event, done)
+        return await done
+
+    async def _accept(self, event: Event, done: asyncio.Future[bool] | None) -> None:
+        if self._closed:
+            raise BusClosed("the bus is shutting down")
+        await self._capacity.acquire()
+        key = self._host.partition_key(event)
+        self._queues[key].append((event, done))
+        self._pending += 1
+        self._idle.clear()
+        if key not in self._workers:
+            self._workers[key] = asyncio.create_task(self._drain(key), name=f"bus:{key}")
+
+    async def join(self) -> None:
+        """Wait until every accepted event has been handled."""
+        await self._idle.wait()
+
+    async def close(self) -> None:
+        """Stop accepting events and drain what was accepted."""
+        self._closed = True
+        await self.join()
+
+    async def _drain(self, key: str) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                event, done = queue[0]
+                try:
+                    handled = await self.handle(event)
+                    if done is not None and not done.done():
+                        done.set_result(handled)
+                except Exception as exc:  # handle() isolates subscribers; this is the commit or send failing
+                    self.failures += 1
+                    log.exception("event %r could not be handled", event)
+                    if done is not None and not done.done():
+                        done.set_exception(exc)
+                finally:
+                    queue.popleft()
+                    self._pending -= 1
+                    self._capacity.release()
+        finally:
+            del self._workers[key]
+            if not queue:
+                del self._queues[key]
+            if self._pending == 0:
+                self._idle.set()
+
+    # -- handling ----------------------------------------------------------------------------------
+    async def handle(self, event: Event) -> bool:
+        """Handle one event now, in one transaction; False if it was a duplicate."""
+        uow = UnitOfWork()
+        async with self._host.transaction():
+            event_id = getattr(event, "event_id", None)
+            if event_id and not await claim_event(event_id):
+                self.duplicates += 1
+                log.info("duplicate event %s ignored", event_id)
+                return False
+            todo: deque[Event] = deque([event])
+            while todo:
+                current = todo.popleft()
+                await self._run_subscribers(current, uow)
+                todo.extend(uow.take_events())
+        self.handled += 1
+        if uow.outbox:
+            await self._host.deliver(uow.outbox)
+        return True
+
+    async def run_in_transaction(self, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
+        """Run ``work`` (a scheduler job, a CLI action) like a subscriber: one transaction, events, outbox."""
+        uow = UnitOfWork()
+        async with self._host.transaction():
+            result = await work(uow)
+            todo: deque[Event] = deque(uow.take_events())
+            while todo:
+                current = todo.popleft()
+                await self._run_subscribers(current, uow)
+                todo.extend(uow.take_events())
+        if uow.outbox:
+            await self._host.deliver(uow.outbox)
+        return result
+
+    async def _run_subscribers(self, event: Event, uow: UnitOfWork) -> None:
+        community_id = self._host.community_of(event)
+        for subscription in list(self._subscriptions):
+            if not isinstance(event, subscription.event_type):
+                continue
+            if subscription.plugin != CORE and not self._host.plugin_enabled(community_id, subscription.plugin):
+                continue
+            mark = uow.mark()
+            try:
+                async with self._host.transaction():  # a savepoint: a failure undoes only this subscriber
+                    await subscription.handler(event, uow)
+            except Exception:
+                self.failures += 1
+                uow.rollback_to(mark)
+                log.exception(
+                    "subscriber %s of plugin %s failed on %r",
+                    getattr(subscription.handler, "__qualname__", subscription.handler),
+                    subscription.plugin,
+                    event,
+                )
+                if isinstance(event, MessageReceived):
+                    uow.send(self._host.apology(event))
+

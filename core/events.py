@@ -1,0 +1,161 @@
+"""The events that flow over the bus: platform-neutral messages in, domain facts between plugins.
+
+Adapters produce :class:`MessageReceived`; plugins publish domain events (subclasses of
+:class:`DomainEvent`). Everything is a frozen dataclass so a subscriber cannot change what the next
+one sees, and so an event can be serialised for a broker-backed bus later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class IdentityRef:
+    """Who, as the platform knows them."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    username: str | None = None
+    #: The platform says this account administers the chat (Telegram creator/administrator, console admin).
+    is_chat_admin: bool = False
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """Where: a group chat, a room, or a private chat with the bot."""
+
+    platform: str
+    chat_id: str
+    title: str = ""
+    is_direct: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file the user sent; ``ref`` is the platform's handle, fetched lazily by the adapter."""
+
+    kind: str  # "photo", "file"
+    ref: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a bot message; pressing it sends ``data`` back as a :class:`MessageReceived`."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of all events. ``event_id`` is set for platform events: the bus handles each id once."""
+
+    def partition_key(self) -> str:
+        """Events with the same key are handled strictly in order."""
+        return "global"
+
+
+@dataclass(frozen=True)
+class MessageReceived(Event):
+    """A user said something, or pressed one of our buttons (``button_data`` set)."""
+
+    event_id: str
+    channel: ChannelRef
+    sender: IdentityRef
+    text: str = ""
+    message_id: str | None = None
+    mentions: tuple[IdentityRef, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    button_data: str | None = None
+    reply_to_message_id: str | None = None
+    received_at: datetime | None = None
+
+    def partition_key(self) -> str:
+        return f"channel:{self.channel.key}"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a plugin wants said. ``private_to`` makes it a direct message to that person."""
+
+    channel: ChannelRef
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    reply_to_message_id: str | None = None
+    private_to: IdentityRef | None = None
+    #: Edit this earlier bot message instead of sending a new one, where the platform can.
+    edit_message_id: str | None = None
+    #: Stable id so a platform that supports it (Matrix txn id) sends it once.
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DomainEvent(Event):
+    """A fact a plugin established inside a committed transaction."""
+
+    community_id: int
+
+    def partition_key(self) -> str:
+        return f"community:{self.community_id}"
+
+
+@dataclass(frozen=True)
+class PointsAward:
+    """Points a domain event is worth to someone; ``source_key`` makes the award idempotent."""
+
+    user_id: int
+    delta: int
+    reason: str
+    source_key: str
+
+
+@dataclass(frozen=True)
+class AwardingEvent(DomainEvent):
+    """A domain event that earns points; the core points service books :meth:`awards`."""
+
+    source_plugin: str = ""
+
+    def awards(self) -> list[PointsAward]:
+        return []
+
+
+@dataclass(frozen=True)
+class PluginToggled(DomainEvent):
+    plugin: str
+    enabled: bool
+    by_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CommunityCreated(DomainEvent):
+    name: str
+    organizer_user_id: int
+
+
+@dataclass(frozen=True)
+class RoleChanged(DomainEvent):
+    user_id: int
+    role: str
+    granted: bool
+    by_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PointsBooked(DomainEvent):
+    """The ledger accepted an entry (published once per entry, never for a duplicate award)."""
+
+    user_id: int
+    delta: int
+    reason: str
+    source_key: str
+    balance: int = 0
+    extra: dict[str, str] = field(default_factory=dict)

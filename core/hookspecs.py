@@ -1,0 +1,100 @@
+"""The whole plugin contract, in one file.
+
+A plugin is a module (or object) with ``@hookimpl`` functions named after the specs below. pluggy
+collects them; linli calls them. pluggy is synchronous, so the ``async`` hooks return coroutines which
+linli's own dispatcher awaits (see :mod:`core.plugins`): fan-out with per-plugin isolation, first-result
+by walking implementations in order, and the per-community enablement check done there. A plugin that
+is switched off in a community is never asked anything about that community.
+
+Every hook takes keyword arguments only. Names start with ``linli_`` so a reader can grep them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from core.app import Application
+    from core.bus import Subscription
+    from core.commands import Command
+    from core.manifest import PluginManifest
+    from core.scheduler import JobSpec
+    from core.web import WebRoute
+
+PROJECT = "linli"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def linli_manifest() -> PluginManifest:
+    """Who the plugin is: name, titles, version, requirements, settings model, models, locales.
+
+    Exactly one per plugin; the name is the plugin's identity everywhere (enablement, Tortoise app
+    label, translation domain, job names).
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def linli_commands() -> list[Command]:
+    """The chat commands the plugin answers. Declared with :func:`core.commands.command`."""
+    raise NotImplementedError
+
+
+@hookspec
+def linli_subscriptions() -> list[Subscription]:
+    """The events the plugin reacts to. Handlers run inside the event's transaction, in a savepoint."""
+    raise NotImplementedError
+
+
+@hookspec
+def linli_jobs() -> list[JobSpec]:
+    """Periodic jobs, and the handlers one-shot jobs scheduled by the plugin refer to by name."""
+    raise NotImplementedError
+
+
+@hookspec
+def linli_web_routes() -> list[WebRoute]:
+    """Pages or API endpoints the plugin adds under ``/c/<community>/<plugin>/…`` on the web server."""
+    raise NotImplementedError
+
+
+@hookspec
+async def linli_decorate_names(community_id: int, user_ids: list[int]) -> dict[int, str]:
+    """Marks to show beside people's names (e.g. the party badge 🚩), by user id.
+
+    Called by the one function that renders names, so whatever a plugin returns shows up in every
+    listing, ranking and reply. Return only the users that get a mark.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+async def linli_user_has_badge(community_id: int, user_id: int, badge: str) -> bool | None:
+    """Whether a person holds a verified badge (e.g. ``"party_member"``); ``None``: not mine to say.
+
+    First result wins. Lets a plugin ask about badges without importing the plugin that grants them.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+async def linli_startup(app: Application) -> None:
+    """The application is up (database ready, bus running); prepare caches or background work."""
+
+
+@hookspec
+async def linli_shutdown(app: Application) -> None:
+    """The application is stopping; the bus has drained."""
+
+
+def describe_hooks() -> dict[str, str]:
+    """Hook names and their first doc line, for ``linli plugin new`` and the docs."""
+    out: dict[str, Any] = {}
+    for name, value in sorted(globals().items()):
+        if name.startswith("linli_") and callable(value):
+            out[name] = (value.__doc__ or "").strip().splitlines()[0]
+    return out

@@ -1,0 +1,68 @@
+"""Database set-up: Tortoise ORM from one URL, SQLite by default, PostgreSQL in production.
+
+The core is one Tortoise app (``core``); every plugin with models is an app of its own, labelled with
+the plugin's name, so its tables and migrations are its own business.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+CORE_MODELS = [
+    "core.identity",
+    "core.points",
+    "core.plugins",
+    "core.dedupe",
+    "core.scheduler",
+    "core.dialogs",
+]
+SQLITE_DEFAULT_PRAGMAS = {"busy_timeout": "10000", "synchronous": "NORMAL"}
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite://")
+
+
+def normalise_url(url: str) -> str:
+    """Create the SQLite file's folder and add sensible pragmas; leave other URLs alone."""
+    if not is_sqlite(url):
+        return url
+    parts = urlsplit(url)
+    path = (parts.netloc + parts.path) if parts.netloc else parts.path
+    if path and path != ":memory:":
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    query = dict(parse_qsl(parts.query))
+    for key, value in SQLITE_DEFAULT_PRAGMAS.items():
+        query.setdefault(key, value)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def tortoise_config(url: str, plugin_models: dict[str, list[str]]) -> dict[str, Any]:
+    apps: dict[str, Any] = {"core": {"models": CORE_MODELS, "default_connection": "default"}}
+    for label, modules in plugin_models.items():
+        apps[label] = {"models": modules, "default_connection": "default"}
+    return {"connections": {"default": normalise_url(url)}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+
+
+async def open_database(url: str, plugin_models: dict[str, list[str]], *, create_db: bool = False) -> None:
+    await Tortoise.init(config=tortoise_config(url, plugin_models), _create_db=create_db)
+
+
+async def close_database(*, drop: bool = False) -> None:
+    """Close (or drop, for throwaway test databases) and forget the connection.
+
+    Tortoise caches prepared INSERT statements per connection *name* in a module-level dict; a process
+    that opens a SQLite and then a PostgreSQL database under the same name would reuse SQLite's ``?``
+    placeholders on PostgreSQL. Clearing that cache on close keeps tests on both dialects honest.
+    """
+    if drop:
+        await Tortoise._drop_databases()
+    else:
+        await Tortoise.close_connections()
+        await Tortoise._reset_apps()
+    EXECUTOR_CACHE.clear()

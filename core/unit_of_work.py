@@ -1,0 +1,38 @@
+"""One transaction's worth of work: its database changes, the messages to send and the events to publish.
+
+Handlers never talk to a platform directly: they add messages to the outbox, which is sent only after the
+transaction commits. So a handler that fails (and is rolled back to its savepoint) says nothing it did
+not do, and a crash before the commit leaves nothing half-announced. Domain events published during
+the work are delivered within the same transaction, so a fact and its consequences (points!) commit
+together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.events import DomainEvent, OutgoingMessage
+
+
+@dataclass
+class UnitOfWork:
+    outbox: list[OutgoingMessage] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.outbox.append(message)
+
+    def publish(self, event: DomainEvent) -> None:
+        self.events.append(event)
+
+    def mark(self) -> tuple[int, int]:
+        """A point to roll back to when one handler fails and its savepoint is rolled back."""
+        return len(self.outbox), len(self.events)
+
+    def rollback_to(self, mark: tuple[int, int]) -> None:
+        del self.outbox[mark[0] :]
+        del self.events[mark[1] :]
+
+    def take_events(self) -> list[DomainEvent]:
+        taken, self.events = self.events, []
+        return taken

@@ -1,0 +1,1 @@
+"""Database migrations, one package per Tortoise app."""

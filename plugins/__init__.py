@@ -1,0 +1,1 @@
+"""Built-in plugins: one package each, discovered by the plugin manager."""

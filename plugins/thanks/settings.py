@@ -1,0 +1,7 @@
+"""Settings of the thanks plugin (``[plugin.thanks]`` in settings.toml)."""
+
+from pydantic import BaseModel, Field
+
+
+class ThanksSettings(BaseModel):
+    points: int = Field(1, ge=0, le=100, description="points a thanks is worth to the one thanked")
