@@ -62,7 +62,6 @@ class Application:
         self.web: Any = None
         self._channel_community: dict[str, int] = {}
         self._community_languages: dict[int, str] = {}
-        self._plugin_settings: dict[str, BaseModel] = {}
         self.plugins.register(builtin)
         if load_builtins:
             self.plugins.load_builtins()
@@ -96,16 +95,16 @@ class Application:
     def commands(self) -> list[Command]:
         return self.router.table.commands
 
-    def plugin_settings(self, plugin: str, model: type[ModelT]) -> ModelT:
-        cached = self._plugin_settings.get(plugin)
-        if not isinstance(cached, model):
-            try:
-                cached = model.model_validate(self.settings.plugin.get(plugin, {}))
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                raise ConfigError(f"invalid settings in [plugin.{plugin}]: {problems}") from None
-            self._plugin_settings[plugin] = cached
-        return cached
+    def plugin_settings(self, plugin: str, model: type[ModelT], community_id: int | None = None) -> ModelT:
+        """A plugin's settings: the model's defaults, then ``[plugin.<name>]``, then the community's own."""
+        base = self.settings.plugin.get(plugin, {})
+        overrides = self.plugins.overrides(community_id, plugin)
+        try:
+            return model.model_validate({**base, **overrides})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            where = f"the settings of community {community_id}" if overrides else f"[plugin.{plugin}]"
+            raise ConfigError(f"invalid settings in {where}: {problems}") from None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start_core(self) -> None:

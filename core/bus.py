@@ -20,6 +20,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from core.dedupe import claim_event
@@ -45,6 +46,8 @@ class BusHost(Protocol):
     """What the bus needs from the application around it."""
 
     def partition_key(self, event: Event) -> str: ...
+
+    def now(self) -> datetime: ...
 
     def community_of(self, event: Event) -> int | None: ...
 
@@ -149,7 +152,7 @@ class EventBus:
     # -- handling ----------------------------------------------------------------------------------
     async def handle(self, event: Event) -> bool:
         """Handle one event now, in one transaction; False if it was a duplicate."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(now=self._host.now())
         async with self._host.transaction():
             event_id = getattr(event, "event_id", None)
             if event_id and not await claim_event(event_id):
@@ -168,7 +171,7 @@ class EventBus:
 
     async def run_in_transaction(self, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
         """Run ``work`` (a scheduler job, a CLI action) like a subscriber: one transaction, events, outbox."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(now=self._host.now())
         async with self._host.transaction():
             result = await work(uow)
             todo: deque[Event] = deque(uow.take_events())

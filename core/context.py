@@ -57,8 +57,8 @@ class CommandContext:
         return self.now().astimezone(ZoneInfo(self.app.settings.timezone)).date()
 
     def settings(self, model: type[SettingsT]) -> SettingsT:
-        """This plugin's settings for the community (settings.toml ``[plugin.<name>]``, validated)."""
-        return self.app.plugin_settings(self.plugin, model)
+        """This plugin's settings for this community: settings.toml ``[plugin.<name>]`` and /config changes."""
+        return self.app.plugin_settings(self.plugin, model, self.community.id if self.community else None)
 
     async def resolve_mention(self, raw: str) -> User | None:
         name = raw.lstrip("@")

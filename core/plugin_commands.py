@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from core.arguments import Arg, Text
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.arguments import Arg, Rest, Text
 from core.commands import command
 from core.context import CommandContext
 from core.events import PluginToggled
@@ -57,4 +62,60 @@ async def disable(ctx: CommandContext, plugin: str) -> None:
     await _toggle(ctx, plugin, False)
 
 
-COMMANDS = [list_plugins, enable, disable]
+
+@command(
+    "config",
+    aliases=("配置",),
+    args=(Arg("plugin", Text(64), label=N_("plugin")), Arg("key", Text(64), optional=True, label=N_("setting")),
+          Arg("value", Rest(200), optional=True, label=N_("value"))),
+    role=Role.ORGANIZER,
+    help=N_("Show or change a plugin's settings for this community"),
+)
+async def config(ctx: CommandContext, plugin: str, key: str | None, value: str | None) -> None:
+    t = ctx.t
+    manager = ctx.app.plugins
+    manifest = manager.manifests.get(plugin)
+    if manifest is None or plugin == "core":
+        ctx.reply(t("There is no plugin called {name}. Send /plugins to see them.", name=plugin))
+        return
+    model = manifest.settings_model
+    if model is None:
+        ctx.reply(t("{plugin} has no settings.", plugin=manifest.title(t.language)))
+        return
+    current = ctx.app.plugin_settings(plugin, model, ctx.community_id)
+    if key is None or value is None:
+        lines = [t("Settings of {plugin}:", plugin=manifest.title(t.language))]
+        for name, field in model.model_fields.items():
+            lines.append(f"• {name} = {getattr(current, name)!r}" + (f" — {field.description}" if field.description
+                                                                     else ""))
+        ctx.reply("\n".join(lines))
+        return
+    if key not in model.model_fields:
+        ctx.reply(t("{plugin} has no setting called {key}.", plugin=manifest.title(t.language), key=key)
+                  + "\n" + t("Usage: {usage}", usage="/config " + plugin + " <" + "|".join(model.model_fields) + "> …"))
+        return
+    overrides = {**manager.overrides(ctx.community_id, plugin), key: _parse_value(value)}
+    try:
+        model.model_validate({**ctx.app.settings.plugin.get(plugin, {}), **overrides})
+    except ValidationError as exc:
+        ctx.reply(t("{value} is not a valid value for {key}: {problem}", value=value, key=key,
+                    problem=exc.errors()[0]["msg"]))
+        return
+    await manager.set_overrides(ctx.community_id, plugin, overrides)
+    ctx.reply(t("{plugin}: {key} is now {value}.", plugin=manifest.title(t.language), key=key, value=value))
+
+
+def _parse_value(raw: str) -> Any:
+    """Accept what people type: numbers, true/false, 是/否, or text."""
+    lowered = raw.strip().lower()
+    if lowered in ("true", "yes", "on", "是", "开"):
+        return True
+    if lowered in ("false", "no", "off", "否", "关"):
+        return False
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+COMMANDS = [list_plugins, enable, disable, config]

@@ -38,7 +38,9 @@ class PluginState(Model):
     id = fields.IntField(primary_key=True)
     community_id = fields.IntField()
     plugin = fields.CharField(max_length=64)
-    enabled = fields.BooleanField()
+    enabled = fields.BooleanField(null=True)
+    #: The community's own values for the plugin's settings model, over the installation's defaults.
+    settings = fields.JSONField(default=dict)
     changed_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -62,6 +64,7 @@ class PluginManager:
         self.manifests: dict[str, PluginManifest] = {}
         self._settings = settings
         self._state: dict[tuple[int, str], bool] = {}
+        self._overrides: dict[tuple[int, str], dict[str, Any]] = {}
 
     # -- discovery ---------------------------------------------------------------------------------
     def load_builtins(self, package: str = "plugins") -> None:
@@ -123,7 +126,9 @@ class PluginManager:
             return impls
         return [i for i in impls if self.is_enabled(community_id, i.plugin_name)]
 
-    async def fan_out(self, hook_name: str, community_id: int | None, **kwargs: Any) -> list[tuple[str, Any]]:
+    async def fan_out(
+        self, hook_name: str, community_id: int | None, /, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
         """Await every enabled implementation concurrently; a failing plugin is logged and left out."""
         impls = self._impls(hook_name, community_id)
         results = await asyncio.gather(*(i.function(**kwargs) for i in impls), return_exceptions=True)
@@ -135,7 +140,7 @@ class PluginManager:
                 out.append((impl.plugin_name, result))
         return out
 
-    async def first_result(self, hook_name: str, community_id: int | None, **kwargs: Any) -> Any:
+    async def first_result(self, hook_name: str, community_id: int | None, /, **kwargs: Any) -> Any:
         for impl in self._impls(hook_name, community_id):
             try:
                 result = await impl.function(**kwargs)
@@ -156,13 +161,26 @@ class PluginManager:
             return True
         if community_id is None or name not in self.manifests:
             return False
-        return self._state.get((community_id, name), self.default_enabled(name))
+        state = self._state.get((community_id, name))
+        return self.default_enabled(name) if state is None else state
 
     def enabled_in(self, community_id: int) -> list[str]:
         return [n for n in self.names if self.is_enabled(community_id, n)]
 
     async def load_state(self) -> None:
-        self._state = {(s.community_id, s.plugin): s.enabled for s in await PluginState.all()}
+        rows = await PluginState.all()
+        self._state = {(s.community_id, s.plugin): s.enabled for s in rows if s.enabled is not None}
+        self._overrides = {(s.community_id, s.plugin): dict(s.settings) for s in rows if s.settings}
+
+    def overrides(self, community_id: int | None, name: str) -> dict[str, Any]:
+        if community_id is None:
+            return {}
+        return self._overrides.get((community_id, name), {})
+
+    async def set_overrides(self, community_id: int, name: str, values: dict[str, Any]) -> None:
+        """Store a community's own settings for a plugin (already validated by the caller)."""
+        await PluginState.update_or_create(community_id=community_id, plugin=name, defaults={"settings": values})
+        self._overrides[(community_id, name)] = dict(values)
 
     async def set_enabled(self, community_id: int, name: str, enabled: bool) -> bool:
         """Switch a plugin for a community; False if it already was so. Raises PluginError when refused."""

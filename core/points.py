@@ -8,7 +8,7 @@ record) can be booked any number of times, concurrently, and counts once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from tortoise import fields
@@ -21,6 +21,10 @@ from tortoise.transactions import in_transaction
 PERIODS = ("week", "month", "quarter", "year", "all")
 
 
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class PointsEntry(Model):
     id = fields.BigIntField(primary_key=True)
     community_id = fields.IntField()
@@ -29,7 +33,7 @@ class PointsEntry(Model):
     reason = fields.CharField(max_length=256)
     source_plugin = fields.CharField(max_length=64)
     source_key = fields.CharField(max_length=191)
-    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    created_at = fields.DatetimeField(default=_utcnow, db_index=True)
 
     class Meta:
         table = "linli_points_entry"
@@ -57,7 +61,8 @@ class Booking:
 
 
 async def award(
-    community_id: int, user_id: int, delta: int, reason: str, source_plugin: str, source_key: str
+    community_id: int, user_id: int, delta: int, reason: str, source_plugin: str, source_key: str,
+    at: datetime | None = None,
 ) -> Booking:
     """Book ``delta`` points once per ``(community_id, source_key)``; safe under any concurrency."""
     try:
@@ -69,6 +74,7 @@ async def award(
                 reason=reason[:256],
                 source_plugin=source_plugin,
                 source_key=source_key,
+                **({"created_at": at} if at is not None else {}),
             )
             return Booking(True, await _add_to_balance(community_id, user_id, delta))
     except IntegrityError:

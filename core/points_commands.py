@@ -49,7 +49,7 @@ async def book_awards(event: AwardingEvent, uow: UnitOfWork) -> None:
     """Book what a domain event earns; a source key seen before books nothing (idempotent)."""
     for item in event.awards():
         booking = await award(event.community_id, item.user_id, item.delta, item.reason, event.source_plugin,
-                              item.source_key)
+                              item.source_key, at=uow.now)
         if booking.booked:
             uow.publish(PointsBooked(community_id=event.community_id, user_id=item.user_id, delta=item.delta,
                                      reason=item.reason, source_key=item.source_key, balance=booking.balance))

@@ -14,7 +14,7 @@ Everything goes through :meth:`core.app.Application.receive`, exactly as a chat 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -71,6 +71,7 @@ class Harness:
         self.adapter = adapter
         self.clock = clock
         self.admins = set(app.settings.console.admins)
+        self._build: Callable[[], Application] = lambda: app
 
     @classmethod
     @asynccontextmanager
@@ -90,21 +91,43 @@ class Harness:
         )
         merged = Settings.model_validate({**base.model_dump(), **(settings or {})})
         clock = FakeClock()
-        app = Application(merged, clock=clock, plugins=plugins, load_builtins=load_builtins,
-                          load_entry_points=False)
+        plugins = list(plugins)
+
+        def build() -> Application:
+            return Application(merged, clock=clock, plugins=plugins, load_builtins=load_builtins,
+                               load_entry_points=False)
+
+        app = build()
         throwaway = not is_sqlite(db_url)
         await open_database(db_url, app.plugins.model_modules(), create_db=throwaway)
         try:
             await Tortoise.generate_schemas()
-            adapter = RecordingAdapter(app)
-            app.adapters[PLATFORM] = adapter
-            await app.start_core()
+            harness = cls(app, RecordingAdapter(app), clock)
+            harness._build = build
+            await harness._start()
             try:
-                yield cls(app, adapter, clock)
+                yield harness
             finally:
-                await app.stop_core()
+                await harness.app.stop_core()
         finally:
             await close_database(drop=throwaway)
+
+    async def _start(self) -> None:
+        self.app.adapters[PLATFORM] = self.adapter
+        await self.app.start_core()
+
+    async def restart(self) -> None:
+        """Stop the application and start a new one on the same database, as after a process restart.
+
+        Everything held in memory is gone; what the database holds (processed event ids, jobs, plugin
+        states) is all the new application knows. What was said before stays in ``adapter.sent``.
+        """
+        await self.app.stop_core()
+        sent = self.adapter.sent
+        self.app = self._build()
+        self.adapter = RecordingAdapter(self.app)
+        self.adapter.sent = sent
+        await self._start()
 
     # -- acting ------------------------------------------------------------------------------------
     def identity(self, name: str) -> IdentityRef:

@@ -1,0 +1,98 @@
+"""Running the platform: open the database, start the core, the adapters and the web server; stop cleanly.
+
+Order matters (see ``shared/STACK-NOTES.md``): the database is opened before any task is created, because
+Tortoise keeps its state in a ContextVar that tasks copy when they are created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import TextIO
+
+from adapters.base import Adapter
+from core.app import Application
+from core.config import ConfigError, Settings
+from core.migrations import pending_migrations
+from core.storage import close_database, open_database
+from core.web import start_web
+
+log = logging.getLogger(__name__)
+
+
+def make_adapter(name: str, app: Application, stdin: TextIO | None, stdout: TextIO | None) -> Adapter:
+    if name == "console":
+        from adapters.console import ConsoleAdapter
+
+        return ConsoleAdapter(app, stdin=stdin, stdout=stdout)
+    if name == "telegram":
+        try:
+            from adapters.telegram import TelegramAdapter
+        except ImportError as exc:
+            raise ConfigError(f"adapters includes 'telegram' but it is not installed ({exc}); "
+                              "install it with: pip install 'linli[telegram]'") from None
+        return TelegramAdapter(app)
+    raise ConfigError(f"adapters: unknown adapter {name!r} (expected console or telegram)")
+
+
+async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """Run until the console script ends or a signal arrives; returns the process exit code."""
+    out = stdout or sys.stdout
+    app = Application(settings)
+    await open_database(settings.database.url, app.plugins.model_modules())
+    adapters: list[Adapter] = []
+    web_runner = None
+    try:
+        pending = await pending_migrations(app.plugins.model_modules())
+        if pending:
+            print(f"linli: the database at {settings.database.url} is not up to date "
+                  f"({len(pending)} migrations pending, first: {pending[0]}).\n"
+                  "Run `linli migrate` first.", file=sys.stderr)
+            return 2
+        for name in settings.adapters:
+            adapter = make_adapter(name, app, stdin, out)
+            app.adapters[adapter.platform] = adapter
+            adapters.append(adapter)
+        await app.start_core()
+        if settings.web.enabled:
+            web_runner = await start_web(app, settings.web.host, settings.web.port)
+            log.info("web server on http://%s:%s/", settings.web.host, settings.web.port)
+        for adapter in adapters:
+            await adapter.start()
+        app.scheduler.start()
+        await _wait_for_end(adapters)
+        return 0
+    finally:
+        for adapter in adapters:
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        await app.stop_core()
+        if web_runner is not None:
+            await web_runner.cleanup()
+        await close_database()
+
+
+async def _wait_for_end(adapters: list[Adapter]) -> None:
+    """Return when every adapter is done (a console script ended) or on SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    done_waiters = [asyncio.create_task(a.run_until_done()) for a in adapters]
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        if done_waiters:
+            all_done = asyncio.gather(*done_waiters)
+            await asyncio.wait([all_done, stopper], return_when=asyncio.FIRST_COMPLETED)
+        else:
+            await stopper
+    finally:
+        for task in [*done_waiters, stopper]:
+            task.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)

@@ -1,0 +1,76 @@
+"""The points ledger: idempotent awards under concurrency, balances, rankings by period."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from tortoise.transactions import in_transaction
+
+from core.points import PointsBalance, PointsEntry, award, leaderboard, period_start
+from core.testing import Harness
+
+
+async def test_the_same_award_attempted_100_times_concurrently_is_booked_once(harness: Harness) -> None:
+    async def attempt() -> bool:
+        async with in_transaction():  # each attempt is its own transaction, as in separate workers
+            return (await award(1, 7, 5, "verified", "test", "claims:verify:1:7")).booked
+
+    results = await asyncio.gather(*(attempt() for _ in range(100)))
+    assert results.count(True) == 1
+    assert await PointsEntry.filter(community_id=1, user_id=7).count() == 1
+    assert (await PointsBalance.get(community_id=1, user_id=7)).balance == 5
+
+
+async def test_distinct_awards_for_a_new_user_all_count_under_concurrency(harness: Harness) -> None:
+    async def attempt(n: int) -> None:
+        async with in_transaction():
+            await award(1, 8, 2, "thanks", "test", f"key-{n}")
+
+    await asyncio.gather(*(attempt(n) for n in range(30)))
+    assert (await PointsBalance.get(community_id=1, user_id=8)).balance == 60
+
+
+async def test_corrections_are_new_entries_and_balance_follows(harness: Harness) -> None:
+    await award(1, 9, 10, "verified", "test", "a")
+    booking = await award(1, 9, -3, "correction of a", "test", "a:correction")
+    assert booking.balance == 7
+    assert [e.delta for e in await PointsEntry.filter(user_id=9).order_by("id")] == [10, -3]
+
+
+def test_period_starts_follow_the_local_calendar() -> None:
+    now = datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)  # Monday 01:00 in Shanghai
+    week = period_start("week", now, "Asia/Shanghai")
+    assert week is not None and week.isoformat() == "2026-11-23T00:00:00+08:00"
+    quarter = period_start("quarter", now, "Asia/Shanghai")
+    assert quarter is not None and quarter.date().isoformat() == "2026-10-01"
+    assert period_start("all", now, "Asia/Shanghai") is None
+
+
+async def test_leaderboard_ranks_by_period(harness: Harness) -> None:
+    await award(1, 1, 5, "old", "test", "old")
+    await PointsEntry.filter(source_key="old").update(created_at=datetime.now(timezone.utc) - timedelta(days=400))
+    await award(1, 2, 3, "new", "test", "new")
+    assert await leaderboard(1, None) == [(1, 5), (2, 3)]
+    assert await leaderboard(1, datetime.now(timezone.utc) - timedelta(days=30)) == [(2, 3)]
+
+
+async def test_points_and_top_in_chat(community: Harness) -> None:
+    h = community
+    await h.send("张三", "/whoami")
+    await h.send("王书记", "/thanks @张三 帮忙搬车")
+    await h.send("李四", "/thanks @张三")
+    await h.send("张三", "/thanks @李四")
+    assert await h.say("张三", "/points") == "张三 有 2 积分。"
+    assert await h.say("张三", "/积分 @李四") == "李四 有 1 积分。"
+    assert await h.say("张三", "/top") == "积分排行榜（总榜）：\n1. 张三 2\n2. 李四 1"
+    assert await h.say("张三", "/排行 本周") == "积分排行榜（本周）：\n1. 张三 2\n2. 李四 1"
+    assert (await h.say("张三", "/top decade")).startswith("decade 不是可选项之一")
+
+
+async def test_thanks_from_one_neighbour_earn_once_a_day(community: Harness) -> None:
+    h = community
+    await h.send("张三", "/whoami")
+    await h.send("李四", "/thanks @张三")
+    await h.send("李四", "/thanks @张三 again")
+    assert await h.say("张三", "/points") == "张三 有 1 积分。"
