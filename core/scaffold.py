@@ -67,8 +67,12 @@ msgstr "你好，{{who}}！"
 
 TEST = '''"""Tests of the {name} plugin, through the linli harness (runs on SQLite; pass a postgres:// URL too)."""
 
-from core.testing import Harness
+import pytest
+
 import {package} as plugin
+from core.testing import Harness
+
+pytestmark = pytest.mark.asyncio
 
 
 async def test_hello_answers_in_chinese_by_default() -> None:
@@ -91,7 +95,8 @@ def scaffold_plugin(name: str, plugins_dir: Path, tests_dir: Path) -> list[Path]
     package_dir = plugins_dir / name
     if package_dir.exists():
         raise ConfigError(f"{package_dir} already exists")
-    package = ".".join([*plugins_dir.parts, name]) if plugins_dir.parts else name
+    importable = Path(plugins_dir.name) if plugins_dir.is_absolute() else plugins_dir
+    package = ".".join([*importable.parts, name])
     files = {
         package_dir / "__init__.py": INIT.format(name=name, package=package),
         package_dir / "commands.py": COMMANDS.format(name=name),

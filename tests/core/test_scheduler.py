@@ -1,0 +1,128 @@
+"""The scheduler: jobs survive restarts, run once across processes, missed runs happen at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from core.plugin import ChannelRef, JobContext, JobSpec, OutgoingMessage, PluginManifest, hookimpl
+from core.scheduler import ScheduledJob, Scheduler
+from core.testing import Harness
+
+
+class Reminder:
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, int | None, dict[str, Any]]] = []
+
+    @hookimpl
+    def linli_manifest(self) -> PluginManifest:
+        return PluginManifest(name="reminder", title_zh="提醒", title_en="Reminder", version="1")
+
+    @hookimpl
+    def linli_jobs(self) -> list[JobSpec]:
+        async def remind(ctx: JobContext) -> None:
+            self.runs.append(("remind", ctx.community_id, ctx.payload))
+            ctx.uow.send(OutgoingMessage(channel=_channel(), text=f"reminder {ctx.payload['n']}"))
+
+        async def daily(ctx: JobContext) -> None:
+            self.runs.append(("daily", None, {}))
+
+        async def flaky(ctx: JobContext) -> None:
+            self.runs.append(("flaky", None, {}))
+            raise RuntimeError("temporary")
+
+        return [JobSpec("reminder.remind", remind), JobSpec("reminder.daily", daily, every=timedelta(days=1)),
+                JobSpec("reminder.flaky", flaky)]
+
+
+def _channel() -> ChannelRef:
+    return ChannelRef("console", "group", "group")
+
+
+@pytest.fixture
+async def reminders(db_url: str) -> AsyncIterator[tuple[Harness, Reminder]]:
+    plugin = Reminder()
+    async with Harness.create(db_url, plugins=[plugin]) as h:
+        await h.send("王书记", "/setup 观梅社区")
+        yield h, plugin
+
+
+async def test_one_shot_job_runs_once_when_due_and_its_message_is_sent(reminders: tuple[Harness, Reminder]) -> None:
+    h, plugin = reminders
+    await h.app.scheduler.schedule("reminder.remind", h.clock() + timedelta(hours=2), key="r:1", community_id=1,
+                                   payload={"n": 1})
+    assert await h.run_jobs(after=timedelta(hours=1)) == 0
+    assert await h.run_jobs(after=timedelta(hours=1)) == 1
+    assert await h.run_jobs(after=timedelta(hours=1)) == 0
+    assert [r for r in plugin.runs if r[0] == "remind"] == [("remind", 1, {"n": 1})]
+    assert h.said()[-1] == "reminder 1"
+
+
+async def test_rescheduling_the_same_key_moves_the_job(reminders: tuple[Harness, Reminder]) -> None:
+    h, plugin = reminders
+    await h.app.scheduler.schedule("reminder.remind", h.clock() + timedelta(hours=1), key="r:2", payload={"n": 2})
+    await h.app.scheduler.schedule("reminder.remind", h.clock() + timedelta(hours=5), key="r:2", payload={"n": 3})
+    await h.run_jobs(after=timedelta(hours=2))
+    assert plugin.runs == []
+    await h.run_jobs(after=timedelta(hours=4))
+    assert plugin.runs == [("remind", None, {"n": 3})]
+
+
+async def test_jobs_survive_a_restart_and_a_missed_periodic_run_happens_at_start(
+    reminders: tuple[Harness, Reminder],
+) -> None:
+    h, plugin = reminders
+    await h.app.scheduler.schedule("reminder.remind", h.clock() + timedelta(hours=1), key="r:3", payload={"n": 4})
+    await h.restart()
+    h.clock.advance(timedelta(days=3))  # the process was down for three days
+    await h.restart()
+    await h.run_jobs()
+    assert sorted(r[0] for r in plugin.runs) == ["daily", "remind"], "the missed daily run happens once, not 3×"
+    job = await ScheduledJob.get(key="reminder.daily")
+    assert job.run_at == h.clock() + timedelta(days=1)
+
+
+async def test_two_processes_sharing_the_database_run_a_due_job_once(reminders: tuple[Harness, Reminder]) -> None:
+    h, plugin = reminders
+    await h.app.scheduler.schedule("reminder.remind", h.clock(), key="r:4", payload={"n": 5})
+    other = Scheduler(h.app)  # a second worker process: same jobs, its own lease owner id
+    other.specs = h.app.scheduler.specs
+    first = await h.app.scheduler.run_due()
+    second = await other.run_due()
+    assert first + second == 1
+    assert len([r for r in plugin.runs if r[0] == "remind"]) == 1
+
+
+async def test_a_leased_job_is_not_taken_by_another_worker(reminders: tuple[Harness, Reminder]) -> None:
+    h, plugin = reminders
+    await h.app.scheduler.schedule("reminder.remind", h.clock(), key="r:5", payload={"n": 6})
+    await ScheduledJob.filter(key="r:5").update(lease_owner="elsewhere", lease_until=h.clock() + timedelta(minutes=5))
+    assert await h.run_jobs() == 0
+    assert await h.run_jobs(after=timedelta(minutes=6)) == 1, "an expired lease (crashed worker) is taken over"
+
+
+async def test_a_failing_job_is_retried_with_backoff(reminders: tuple[Harness, Reminder]) -> None:
+    h, plugin = reminders
+    await h.app.scheduler.schedule("reminder.flaky", h.clock(), key="f:1")
+    await h.run_jobs()
+    job = await ScheduledJob.get(key="f:1")
+    assert job.attempts == 1 and "temporary" in (job.last_error or "")
+    assert await h.run_jobs() == 0
+    await h.run_jobs(after=timedelta(minutes=1))
+    assert [r[0] for r in plugin.runs].count("flaky") == 2
+
+
+async def test_a_community_job_of_a_disabled_plugin_waits_instead_of_being_lost(
+    reminders: tuple[Harness, Reminder],
+) -> None:
+    h, plugin = reminders
+    await h.send("王书记", "/disable reminder")
+    await h.app.scheduler.schedule("reminder.remind", h.clock(), key="r:6", community_id=1, payload={"n": 7})
+    await h.run_jobs()
+    assert plugin.runs == []
+    await h.send("王书记", "/enable reminder")
+    await h.run_jobs(after=timedelta(hours=1, minutes=1))
+    assert [r[0] for r in plugin.runs] == ["remind"]
