@@ -53,6 +53,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_makemigrations(args: argparse.Namespace) -> int:
+    from core.migrations import app_migration_config, make_migrations
+
+    written = asyncio.run(make_migrations(app_migration_config(_settings(args)), args.name))
+    for path in written:
+        print(f"wrote {path}")
+    if not written:
+        print("no model changes")
+    return 0
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     from core.plugin_admin import list_plugins, set_plugin
 
@@ -96,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database tables")
     migrate.set_defaults(func=cmd_migrate)
+
+    makemigrations = sub.add_parser("makemigrations", help="write migrations for changed models (developers)")
+    makemigrations.add_argument("--name", help="a short name for the migration")
+    makemigrations.set_defaults(func=cmd_makemigrations)
 
     plugins = sub.add_parser("plugins", help="list plugins or switch them for a community")
     plugins.add_argument("action", choices=["list", "enable", "disable"])

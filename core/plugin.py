@@ -5,7 +5,7 @@ Import from here, not from core internals, so the core can change inside without
 
 from core.arguments import Arg, ArgError, Choice, Date, Int, Mention, Rest, Text
 from core.bus import Subscription
-from core.commands import Command, command
+from core.commands import Command, command, parse_line
 from core.context import CommandContext
 from core.events import (
     Attachment,
@@ -22,7 +22,7 @@ from core.events import (
 )
 from core.hookspecs import hookimpl
 from core.i18n import N_
-from core.identity import Community, User
+from core.identity import Channel, Community, User
 from core.manifest import PluginManifest
 from core.permissions import Role
 from core.points import PointsEntry, balance_of
@@ -31,9 +31,9 @@ from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
 
 __all__ = [
-    "N_", "Arg", "ArgError", "Attachment", "AwardingEvent", "Button", "ChannelRef", "Choice", "Command",
+    "N_", "Arg", "ArgError", "Attachment", "AwardingEvent", "Button", "Channel", "ChannelRef", "Choice", "Command",
     "CommandContext", "Community", "Date", "DomainEvent", "IdentityRef", "Int", "JobContext", "JobSpec",
     "Mention", "MessageReceived", "OutgoingMessage", "PluginManifest", "PluginToggled", "PointsAward",
     "PointsBooked", "PointsEntry", "Rest", "Role", "Subscription", "Text", "UnitOfWork", "User", "WebRoute",
-    "balance_of", "command", "hookimpl",
+    "balance_of", "command", "hookimpl", "parse_line",
 ]

@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 PERIODS = ("week", "month", "quarter", "year", "all")
 
 
-def _utcnow() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -33,7 +33,7 @@ class PointsEntry(Model):
     reason = fields.CharField(max_length=256)
     source_plugin = fields.CharField(max_length=64)
     source_key = fields.CharField(max_length=191)
-    created_at = fields.DatetimeField(default=_utcnow, db_index=True)
+    created_at = fields.DatetimeField(default=utc_now, db_index=True)
 
     class Meta:
         table = "linli_points_entry"

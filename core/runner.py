@@ -16,7 +16,7 @@ from typing import TextIO
 from adapters.base import Adapter
 from core.app import Application
 from core.config import ConfigError, Settings
-from core.migrations import pending_migrations
+from core.migrations import settings_pending
 from core.storage import close_database, open_database
 from core.web import start_web
 
@@ -41,17 +41,17 @@ def make_adapter(name: str, app: Application, stdin: TextIO | None, stdout: Text
 async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run until the console script ends or a signal arrives; returns the process exit code."""
     out = stdout or sys.stdout
+    pending = await settings_pending(settings)
+    if pending:
+        print(f"linli: the database at {settings.database.url} is not up to date "
+              f"({len(pending)} migrations pending, first: {pending[0]}).\n"
+              "Run `linli migrate` first (or `make run`, which does).", file=sys.stderr)
+        return 2
     app = Application(settings)
     await open_database(settings.database.url, app.plugins.model_modules())
     adapters: list[Adapter] = []
     web_runner = None
     try:
-        pending = await pending_migrations(app.plugins.model_modules())
-        if pending:
-            print(f"linli: the database at {settings.database.url} is not up to date "
-                  f"({len(pending)} migrations pending, first: {pending[0]}).\n"
-                  "Run `linli migrate` first.", file=sys.stderr)
-            return 2
         for name in settings.adapters:
             adapter = make_adapter(name, app, stdin, out)
             app.adapters[adapter.platform] = adapter
