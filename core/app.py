@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,7 +49,7 @@ class Application:
         load_entry_points: bool = True,
     ) -> None:
         self.settings = settings
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.catalogs = Catalogs()
         self.plugins = PluginManager(settings.plugins)
         self.router = Router(self)
@@ -77,7 +77,7 @@ class Application:
         self.catalogs.load_dir(CORE_LOCALES)
         for manifest in self.plugins.manifests.values():
             if manifest.locales is not None:
-                self.catalogs.load_dir(manifest.locales)
+                self.catalogs.load_dir(manifest.locales, manifest.name)
             if manifest.settings_model is not None:
                 self.plugin_settings(manifest.name, manifest.settings_model)  # validate at start-up
         for plugin, commands in self.plugins.collect("linli_commands"):
@@ -166,8 +166,9 @@ class Application:
         )
 
     # -- services for handlers ---------------------------------------------------------------------
-    def translator(self, language: str | None) -> Translator:
-        return self.catalogs.translator(language or self.settings.language)
+    def translator(self, language: str | None, plugin: str | None = None) -> Translator:
+        """Translations into ``language`` (default: the installation's), for ``plugin``'s strings."""
+        return self.catalogs.translator(language or self.settings.language, plugin)
 
     def _language_of_channel(self, event: MessageReceived) -> str | None:
         return self._community_languages.get(self._channel_community.get(event.channel.key, -1))

@@ -205,16 +205,16 @@ class Router:
         if cmd.needs_community and ctx.community is None:
             ctx.reply(t("This chat is not set up yet. A chat admin can start with /setup <community name>."))
             return
-        if ctx.community is not None and cmd.plugin != "core":
-            if not self.app.plugins.is_enabled(ctx.community.id, cmd.plugin):
-                title = self.app.plugins.manifests[cmd.plugin].title(t.language)
-                ctx.reply(t("{plugin} is switched off in this community; an organizer can /enable {name}.",
-                            plugin=title, name=cmd.plugin))
-                return
+        if ctx.community is not None and not self.app.plugins.is_enabled(ctx.community.id, cmd.plugin):
+            title = self.app.plugins.manifests[cmd.plugin].title(t.language)
+            ctx.reply(t("{plugin} is switched off in this community; an organizer can /enable {name}.",
+                        plugin=title, name=cmd.plugin))
+            return
         if cmd.needs_community and not ctx.has_role(cmd.role):
             ctx.reply(t("Sorry, /{name} is for {role}s only.", name=cmd.name, role=role_label(t, cmd.role)))
             return
         ctx.plugin = cmd.plugin
+        ctx.t = t = self.app.translator(t.language, cmd.plugin)
         try:
             values = await cmd.convert(parsed.words, parsed.rest, ctx)
         except ArgError as error:

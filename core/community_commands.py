@@ -8,7 +8,7 @@ from core.context import CommandContext
 from core.events import CommunityCreated, RoleChanged
 from core.i18n import LANGUAGES, N_
 from core.identity import Channel, Community, Membership, User, membership_for
-from core.permissions import ROLE_ALIASES, ROLE_LABELS, Role
+from core.permissions import ROLE_ALIASES, ROLE_LABELS, Role, allows
 from core.points import balance_of
 
 JOIN_WORDS = ("join", "加入")
@@ -63,7 +63,7 @@ async def _join(ctx: CommandContext, name: str) -> None:
                   + t("Usage: {usage}", usage="/setup join <community>"))
         return
     membership = await Membership.get_or_none(community=community, user=ctx.user)
-    if membership is None or Role.ORGANIZER.value not in membership.roles and Role.ADMIN.value not in membership.roles:
+    if membership is None or not allows(membership.roles, Role.ORGANIZER):
         ctx.reply(t("Only an organizer of {community} can add a chat to it.", community=name))
         return
     await Channel.create(
@@ -138,15 +138,11 @@ async def whoami(ctx: CommandContext) -> None:
     if ctx.community is None or ctx.membership is None:
         ctx.reply(t("You are {user}. This chat is not set up as a community yet.", user=ctx.user.display_name))
         return
-    roles = [t(ROLE_LABELS[Role(r)]) for r in sorted(ctx.membership.role_set(), key=_rank) if r in Role._value2member_map_]
+    held = [Role(r) for r in ctx.membership.role_set() if r in Role._value2member_map_]
+    roles = [t(ROLE_LABELS[role]) for role in sorted(held, key=list(Role).index)]
     ctx.reply(t("You are {user} in {community}. Roles: {roles}. Points: {points}.",
                 user=await ctx.name(ctx.user.id), community=ctx.community.name, roles=", ".join(roles),
                 points=await balance_of(ctx.community_id, ctx.user.id)))
-
-
-def _rank(role: str) -> int:
-    order = [r.value for r in Role]
-    return order.index(role) if role in order else len(order)
 
 
 @command(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 

@@ -6,7 +6,7 @@ so does the mark; if the process dies before the commit, neither exists and the 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
@@ -35,5 +35,5 @@ async def claim_event(event_key: str) -> bool:
 
 async def forget_older_than(days: int) -> int:
     """Drop marks older than any redelivery we expect (Telegram keeps updates for 24 h)."""
-    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    cutoff = datetime.now(UTC) - timedelta(days=days)
     return await ProcessedEvent.filter(processed_at__lt=cutoff).delete()

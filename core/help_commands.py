@@ -18,11 +18,13 @@ async def help_(ctx: CommandContext, command: str | None) -> None:
         if cmd is None or not router.visible(cmd, ctx):
             ctx.reply(t("Unknown command /{name}. Send /help to see what I can do.", name=command.lstrip("/")))
             return
-        ctx.reply(f"{cmd.title(t)}: {t(cmd.help)}\n" + t("Usage: {usage}", usage=cmd.usage(t)))
+        own = ctx.app.translator(t.language, cmd.plugin)
+        ctx.reply(f"{cmd.title(own)}: {own(cmd.help)}\n" + t("Usage: {usage}", usage=cmd.usage(own)))
         return
-    visible = [c for c in router.table.commands if router.visible(c, ctx)]
     lines = [t("Commands you can use here:")]
-    lines += [f"{c.title(t)} {' '.join(a.usage(t) for a in c.args)}".rstrip() + f" — {t(c.help)}" for c in visible]
+    for cmd in (c for c in router.table.commands if router.visible(c, ctx)):
+        own = ctx.app.translator(t.language, cmd.plugin)
+        lines.append(f"{cmd.title(own)} {' '.join(a.usage(own) for a in cmd.args)}".rstrip() + f" — {own(cmd.help)}")
     if ctx.community is None:
         lines.append(t("This chat is not set up yet. A chat admin can start with /setup <community name>."))
     ctx.reply("\n".join(lines))

@@ -8,6 +8,8 @@ where it is declared (a command's help) and translation happens when it is shown
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,33 +22,43 @@ LANGUAGES = ("zh_CN", "en")
 SOURCE_LANGUAGE = "en"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+def N_(message: str) -> str:
     """Mark ``message`` for translation without translating it now."""
     return message
 
 
+CORE_DOMAIN = "core"
+
+
 @dataclass
 class Catalogs:
-    """All loaded message catalogues, merged per language."""
+    """All loaded message catalogues: one domain per package (the core, each plugin), per language.
 
-    messages: dict[str, dict[str, str]] = field(default_factory=dict)
+    A plugin's strings are looked up in its own domain first, then in the core's, so two plugins that
+    translate the same English word differently do not overwrite each other.
+    """
 
-    def load_dir(self, locales: Path) -> None:
-        """Merge every ``<lang>/LC_MESSAGES/*.po`` under ``locales``."""
+    domains: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+    def load_dir(self, locales: Path, domain: str = CORE_DOMAIN) -> None:
+        """Merge every ``<lang>/LC_MESSAGES/*.po`` under ``locales`` into ``domain``."""
         if not locales.is_dir():
             return
         for po_path in sorted(locales.glob("*/LC_MESSAGES/*.po")):
             language = po_path.parent.parent.name
             with po_path.open("rb") as handle:
                 catalog = read_po(handle, locale=language)
-            table = self.messages.setdefault(language, {})
+            table = self.domains.setdefault(domain, {}).setdefault(language, {})
             for message in catalog:
                 if message.id and message.string and not message.fuzzy:
                     table[str(message.id)] = str(message.string)
 
-    def translator(self, language: str | None) -> Translator:
+    def translator(self, language: str | None, domain: str | None = None) -> Translator:
+        """A translator for ``domain`` (then the core); without a domain, every catalogue is consulted."""
         language = language if language in LANGUAGES else DEFAULT_LANGUAGE
-        return Translator(language, self.messages.get(language, {}))
+        order = [domain, CORE_DOMAIN] if domain else [CORE_DOMAIN, *sorted(self.domains)]
+        tables = [self.domains.get(d, {}).get(language, {}) for d in dict.fromkeys(order) if d]
+        return Translator(language, ChainMap(*tables))
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ class Translator:
     """Translates into one language; ``t("Hello {name}", name=…)`` formats after translating."""
 
     language: str
-    table: dict[str, str]
+    table: Mapping[str, str]
 
     def t(self, message: str, /, **values: Any) -> str:
         text = message if self.language == SOURCE_LANGUAGE else self.table.get(message, message)

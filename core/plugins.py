@@ -78,7 +78,9 @@ class PluginManager:
             try:
                 self.register(entry_point.load())
             except Exception as exc:
-                raise RuntimeError(f"plugin entry point {entry_point.name!r} ({entry_point.value}) failed: {exc}") from exc
+                raise RuntimeError(
+                    f"plugin entry point {entry_point.name!r} ({entry_point.value}) failed: {exc}"
+                ) from exc
 
     def register(self, plugin: object) -> PluginManifest | None:
         """Register a plugin module or object; returns its manifest, or None if the installation blocks it."""

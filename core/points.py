@@ -8,7 +8,7 @@ record) can be booked any number of times, concurrently, and counts once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise import fields
@@ -22,7 +22,7 @@ PERIODS = ("week", "month", "quarter", "year", "all")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class PointsEntry(Model):

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise import Tortoise
@@ -36,7 +36,7 @@ DEFAULT_ROOM = "group"
 class FakeClock:
     """The harness's time: starts at a fixed moment and moves only when the test says so."""
 
-    current: datetime = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    current: datetime = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.current

@@ -10,7 +10,7 @@ together.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from core.events import DomainEvent, OutgoingMessage
 
@@ -18,7 +18,7 @@ from core.events import DomainEvent, OutgoingMessage
 @dataclass
 class UnitOfWork:
     #: When the work happens, by the application's clock (tests move it); stamped on what it writes.
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     outbox: list[OutgoingMessage] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
 

@@ -82,8 +82,7 @@ def diff_schemas(migrated: Schema, modelled: Schema) -> list[str]:
         diffs += [f"{table}.{c}: migrated={a.get(c)} models={b.get(c)}" for c in sorted(set(a) | set(b))
                   if a.get(c) != b.get(c)]
         for kind in ("indexes", "fks"):
-            diffs += [f"{table} {kind} only migrated: {x}" for x in sorted(migrated[table][kind] - modelled[table][kind],
-                                                                            key=str)]
-            diffs += [f"{table} {kind} only in models: {x}" for x in sorted(modelled[table][kind]
-                                                                             - migrated[table][kind], key=str)]
+            ours, theirs = migrated[table][kind], modelled[table][kind]
+            diffs += [f"{table} {kind} only migrated: {x}" for x in sorted(ours - theirs, key=str)]
+            diffs += [f"{table} {kind} only in models: {x}" for x in sorted(theirs - ours, key=str)]
     return diffs

@@ -10,8 +10,21 @@ import pytest
 
 from core.arguments import split_words
 from core.commands import parse_line
-from core.plugin import N_, Arg, Choice, CommandContext, Date, Int, Mention, PluginManifest, Rest, Role, User
-from core.plugin import command, hookimpl
+from core.plugin import (
+    N_,
+    Arg,
+    Choice,
+    CommandContext,
+    Date,
+    Int,
+    Mention,
+    PluginManifest,
+    Rest,
+    Role,
+    User,
+    command,
+    hookimpl,
+)
 from core.testing import Harness
 
 

@@ -24,7 +24,9 @@ def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
 def test_nested_and_short_environment_overrides(tmp_path: Path) -> None:
     path = write(tmp_path, '[web]\nport = 8080\n')
     settings = load_settings(path, environ={
-        "LINLI_WEB__PORT": "9090", "LINLI_DATABASE_URL": "postgres://u@h/db", "LINLI_ADAPTERS": '["console", "telegram"]',
+        "LINLI_WEB__PORT": "9090",
+        "LINLI_DATABASE_URL": "postgres://u@h/db",
+        "LINLI_ADAPTERS": '["console", "telegram"]',
     })
     assert settings.web.port == 9090
     assert settings.database.url == "postgres://u@h/db"

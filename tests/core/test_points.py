@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -39,7 +39,7 @@ async def test_corrections_are_new_entries_and_balance_follows(harness: Harness)
 
 
 def test_period_starts_follow_the_local_calendar() -> None:
-    now = datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)  # Monday 01:00 in Shanghai
+    now = datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # Monday 01:00 in Shanghai
     week = period_start("week", now, "Asia/Shanghai")
     assert week is not None and week.isoformat() == "2026-11-23T00:00:00+08:00"
     quarter = period_start("quarter", now, "Asia/Shanghai")
@@ -49,10 +49,10 @@ def test_period_starts_follow_the_local_calendar() -> None:
 
 async def test_leaderboard_ranks_by_period(harness: Harness) -> None:
     await award(1, 1, 5, "old", "test", "old")
-    await PointsEntry.filter(source_key="old").update(created_at=datetime.now(timezone.utc) - timedelta(days=400))
+    await PointsEntry.filter(source_key="old").update(created_at=datetime.now(UTC) - timedelta(days=400))
     await award(1, 2, 3, "new", "test", "new")
     assert await leaderboard(1, None) == [(1, 5), (2, 3)]
-    assert await leaderboard(1, datetime.now(timezone.utc) - timedelta(days=30)) == [(2, 3)]
+    assert await leaderboard(1, datetime.now(UTC) - timedelta(days=30)) == [(2, 3)]
 
 
 async def test_points_and_top_in_chat(community: Harness) -> None:

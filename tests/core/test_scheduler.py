@@ -45,7 +45,7 @@ def _channel() -> ChannelRef:
 @pytest.fixture
 async def reminders(db_url: str) -> AsyncIterator[tuple[Harness, Reminder]]:
     plugin = Reminder()
-    async with Harness.create(db_url, plugins=[plugin]) as h:
+    async with Harness.create(db_url, plugins=[plugin], load_builtins=False) as h:  # only this plugin's jobs
         await h.send("王书记", "/setup 观梅社区")
         yield h, plugin
 
@@ -97,7 +97,7 @@ async def test_two_processes_sharing_the_database_run_a_due_job_once(reminders: 
 
 
 async def test_a_leased_job_is_not_taken_by_another_worker(reminders: tuple[Harness, Reminder]) -> None:
-    h, plugin = reminders
+    h, _ = reminders
     await h.app.scheduler.schedule("reminder.remind", h.clock(), key="r:5", payload={"n": 6})
     await ScheduledJob.filter(key="r:5").update(lease_owner="elsewhere", lease_until=h.clock() + timedelta(minutes=5))
     assert await h.run_jobs() == 0

@@ -1,0 +1,41 @@
+# The two commands a new user needs:  make run  and  make test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: run test lint typecheck bench clean messages
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "linli needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,telegram]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,telegram,test]'
+	touch $@ $(VENV)/.installed
+
+## make run: install, create or upgrade the SQLite database, start the console (and the web board on localhost)
+run: $(VENV)/.installed
+	$(BIN)/linli migrate
+	$(BIN)/linli run
+
+## make test: install with test extras, lint, run the whole suite (PostgreSQL tests skip if it is absent)
+test: $(VENV)/.installed-test lint
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy core adapters plugins
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.core_commands
+	$(BIN)/python -m bench.claims_throughput
+
+clean:
+	rm -rf $(VENV) data *.egg-info
