@@ -44,7 +44,7 @@ class Adapter(ABC):
         """Routes the adapter needs on linli's web server (a webhook), with absolute paths."""
         return []
 
-    async def commands_changed(self) -> None:
+    async def commands_changed(self) -> None:  # noqa: B027 - optional for adapters
         """The set of enabled commands changed (e.g. to refresh Telegram's command menu)."""
 
     async def run_until_done(self) -> None:
