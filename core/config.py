@@ -28,6 +28,9 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
 SECRET_KEYS: frozenset[tuple[str, ...]] = frozenset({("telegram", "token"), ("telegram", "webhook_secret")})
 
 
+AdapterName = Literal["console", "telegram", "matrix"]
+
+
 class ConfigError(Exception):
     """A settings problem an operator can fix; the message says what and where."""
 
@@ -84,10 +87,14 @@ class TelegramSettings(_Section):
     base_file_url: str = "https://api.telegram.org/file/bot"
 
 
+def _default_adapters() -> list[AdapterName]:
+    return ["console"]
+
+
 class Settings(_Section):
     language: Literal["zh_CN", "en"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
-    adapters: list[Literal["console", "telegram", "matrix"]] = Field(default_factory=lambda: ["console"])
+    adapters: list[AdapterName] = Field(default_factory=_default_adapters)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
@@ -132,11 +139,11 @@ def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | N
             )
     origins: dict[tuple[str, ...], str] = {}
     for var, value in environ.items():
-        keys = _env_keys(var)
-        if keys is None:
+        env_keys = _env_keys(var)
+        if env_keys is None:
             continue
-        _put(data, keys, _parse_env_value(value))
-        origins[keys] = var
+        _put(data, env_keys, _parse_env_value(value))
+        origins[env_keys] = var
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

@@ -78,7 +78,7 @@ class Membership(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "core.User", related_name="memberships", on_delete=fields.CASCADE
     )
-    roles = fields.JSONField(default=list)
+    roles: fields.Field[list[str]] = fields.JSONField(default=list)
     verified_resident = fields.BooleanField(default=False)
     joined_at = fields.DatetimeField(auto_now_add=True)
 

@@ -135,7 +135,7 @@ async def make_migrations(config: dict[str, Any], name: str | None = None) -> li
         writers = await MigrationAutodetector(Tortoise.apps, config["apps"]).changes()
         by_app = {w.app_label: w for w in writers}
         for writer in writers:
-            dependencies = set(map(tuple, writer.dependencies))
+            dependencies: set[tuple[str, str]] = {(a, b) for a, b in writer.dependencies}
             for model in Tortoise.apps[writer.app_label].values():
                 for field in model._meta.fields_map.values():
                     if isinstance(field, RELATIONS):

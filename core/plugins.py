@@ -17,8 +17,8 @@ import importlib
 import importlib.metadata
 import logging
 import pkgutil
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable
+from typing import Any, cast
 
 import pluggy
 from tortoise import fields
@@ -40,7 +40,7 @@ class PluginState(Model):
     plugin = fields.CharField(max_length=64)
     enabled = fields.BooleanField(null=True)
     #: The community's own values for the plugin's settings model, over the installation's defaults.
-    settings = fields.JSONField(default=dict)
+    settings: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     changed_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -133,7 +133,8 @@ class PluginManager:
     ) -> list[tuple[str, Any]]:
         """Await every enabled implementation concurrently; a failing plugin is logged and left out."""
         impls = self._impls(hook_name, community_id)
-        results = await asyncio.gather(*(i.function(**kwargs) for i in impls), return_exceptions=True)
+        calls = [cast(Awaitable[Any], i.function(**kwargs)) for i in impls]
+        results = await asyncio.gather(*calls, return_exceptions=True)
         out = []
         for impl, result in zip(impls, results, strict=True):
             if isinstance(result, BaseException):
@@ -145,7 +146,7 @@ class PluginManager:
     async def first_result(self, hook_name: str, community_id: int | None, /, **kwargs: Any) -> Any:
         for impl in self._impls(hook_name, community_id):
             try:
-                result = await impl.function(**kwargs)
+                result = await cast(Awaitable[Any], impl.function(**kwargs))
             except Exception:
                 log.exception("hook %s of plugin %s failed", hook_name, impl.plugin_name)
                 continue

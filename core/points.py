@@ -74,7 +74,7 @@ async def award(
                 reason=reason[:256],
                 source_plugin=source_plugin,
                 source_key=source_key,
-                **({"created_at": at} if at is not None else {}),
+                created_at=at or utc_now(),
             )
             return Booking(True, await _add_to_balance(community_id, user_id, delta))
     except IntegrityError:

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from adapters.base import Adapter
 from core.app import Application
@@ -86,7 +86,7 @@ async def _wait_for_end(adapters: list[Adapter]) -> None:
     stopper = asyncio.create_task(stop.wait())
     try:
         if done_waiters:
-            all_done = asyncio.gather(*done_waiters)
+            all_done: asyncio.Future[Any] = asyncio.gather(*done_waiters)
             await asyncio.wait([all_done, stopper], return_when=asyncio.FIRST_COMPLETED)
         else:
             await stopper

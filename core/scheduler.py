@@ -64,7 +64,7 @@ class ScheduledJob(Model):
     key = fields.CharField(max_length=191, unique=True)
     spec = fields.CharField(max_length=128)
     community_id = fields.IntField(null=True)
-    payload = fields.JSONField(default=dict)
+    payload: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
     run_at = fields.DatetimeField(db_index=True)
     interval_seconds = fields.IntField(null=True)
     lease_owner = fields.CharField(max_length=128, null=True)

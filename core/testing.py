@@ -87,7 +87,7 @@ class Harness:
         """A running application on a fresh schema at ``db_url`` (created, and dropped afterwards)."""
         base = Settings(
             database=DatabaseSettings(url=db_url), console=ConsoleSettings(admins=list(admins)),
-            web=WebSettings(enabled=False),
+            web=WebSettings(enabled=False, port=0),
         )
         merged = Settings.model_validate({**base.model_dump(), **(settings or {})})
         clock = FakeClock()
