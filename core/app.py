@@ -8,6 +8,7 @@ task (bus workers, adapters, the web server, the scheduler) is created.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
@@ -109,12 +110,28 @@ class Application:
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start_core(self) -> None:
         """Load state that must be in memory before events flow; the database is already open."""
+        await self.refresh_state()
+        await self.scheduler.ensure_periodic()
+        await self.plugins.fan_out("linli_startup", None, app=self)
+
+    async def refresh_state(self) -> None:
+        """Reload what is cached in memory (plugin states, chat bindings) from the database.
+
+        Changes made through this process update the caches at once; this picks up changes made by
+        another worker process or by ``linli plugins enable`` while we run.
+        """
         await self.plugins.load_state()
         self._channel_community = {
             f"{c.platform}:{c.chat_id}": c.community_id for c in await Channel.all()  # type: ignore[attr-defined]
         }
-        await self.scheduler.ensure_periodic()
-        await self.plugins.fan_out("linli_startup", None, app=self)
+
+    async def keep_state_fresh(self, every_seconds: float) -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.refresh_state()
+            except Exception:
+                log.exception("refreshing cached state failed")
 
     async def stop_core(self) -> None:
         await self.bus.close()

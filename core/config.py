@@ -75,6 +75,8 @@ class PluginSettings(_Section):
     enabled_by_default: list[str] = Field(default_factory=lambda: ["*"])
     #: Plugins not loaded at all on this installation.
     blocked: list[str] = Field(default_factory=list)
+    #: How often a running process re-reads plugin states changed elsewhere (CLI, other workers).
+    refresh_seconds: float = Field(30.0, gt=0)
 
 
 class TelegramSettings(_Section):

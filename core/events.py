@@ -7,7 +7,7 @@ one sees, and so an event can be serialised for a broker-backed bus later.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -158,4 +158,3 @@ class PointsBooked(DomainEvent):
     reason: str
     source_key: str
     balance: int = 0
-    extra: dict[str, str] = field(default_factory=dict)

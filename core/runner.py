@@ -63,7 +63,11 @@ async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO
         for adapter in adapters:
             await adapter.start()
         app.scheduler.start()
-        await _wait_for_end(adapters)
+        refresher = asyncio.create_task(app.keep_state_fresh(settings.plugins.refresh_seconds))
+        try:
+            await _wait_for_end(adapters)
+        finally:
+            refresher.cancel()
         return 0
     finally:
         for adapter in adapters:

@@ -24,6 +24,7 @@ from core.plugin import (
     command,
     hookimpl,
 )
+from core.plugins import PluginState
 from core.testing import Harness
 
 
@@ -124,6 +125,15 @@ async def test_a_disabled_plugin_is_inert_in_that_community_only(bells: tuple[Ha
     assert "/ring" not in await h.say("张三", "/help")
     assert await h.say("王书记", "/enable bell") == "本社区已启用“铃铛”。"
     assert await h.say("张三", "/ring") == "ding 🚩"
+
+
+async def test_a_change_made_by_another_process_is_picked_up_on_refresh(bells: tuple[Harness, Bell]) -> None:
+    h, _ = bells
+    await PluginState.create(community_id=1, plugin="chime", enabled=False)  # as `linli plugins disable` would
+    await PluginState.create(community_id=1, plugin="bell", enabled=False)
+    assert await h.say("张三", "/ring") == "ding 🚩", "not yet seen"
+    await h.app.refresh_state()
+    assert "未启用" in await h.say("张三", "/ring")
 
 
 async def test_enablement_survives_a_restart(bells: tuple[Harness, Bell]) -> None:
