@@ -6,6 +6,7 @@ translatable message that the router shows together with the usage line.
 
 from __future__ import annotations
 
+import io
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -34,13 +35,31 @@ class ArgError(Exception):
 
 def split_words(text: str) -> list[str]:
     """Split a command line into words, honouring ASCII and Chinese quotes and full-width spaces."""
+    return split_with_rests(text)[0]
+
+
+def split_with_rests(text: str) -> tuple[list[str], list[str]]:
+    """Words, and for each count ``i`` of words the text after the first ``i`` of them, as typed.
+
+    A free-text argument after quoted words needs the raw remainder *after those words*, not after as
+    many space-separated pieces (a quoted word may contain spaces).
+    """
     text = text.replace(FULLWIDTH_SPACE, " ")
     for opening, closing in QUOTES.items():
         text = re.sub(re.escape(opening) + "(.*?)" + re.escape(closing), lambda m: shlex.quote(m.group(1)), text)
+    stream = io.StringIO(text)
+    lexer = shlex.shlex(stream, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    words, rests = [], [text.strip()]
     try:
-        return shlex.split(text)
+        while (word := lexer.get_token()) is not None:
+            words.append(word)
+            rests.append(text[stream.tell():].strip())
     except ValueError:  # an unbalanced quote: fall back to plain words rather than refuse
-        return text.split()
+        plain = text.split()
+        return plain, [" ".join(plain[i:]) for i in range(len(plain) + 1)]
+    return words, rests
 
 
 class ArgType(Protocol):
@@ -116,12 +135,11 @@ class Date:
         return name
 
     async def convert(self, raw: str, ctx: CommandContext) -> date:
-        today = ctx.now().date()
+        today = ctx.local_day()
         word = raw.lower()
-        if word in ("today", "今天"):
-            return today
-        if word in ("tomorrow", "明天"):
-            return today + timedelta(days=1)
+        relative = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "后天": 2, "day-after-tomorrow": 2}
+        if word in relative:
+            return today + timedelta(days=relative[word])
         if re.fullmatch(r"\+\d{1,3}", word):
             return today + timedelta(days=int(word[1:]))
         for pattern in (r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", r"(\d{1,2})[-/.月](\d{1,2})日?"):

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.arguments import Arg, ArgError, Rest, split_words
+from core.arguments import Arg, ArgError, Rest, split_with_rests, split_words
 from core.i18n import N_, Translator
 from core.permissions import ROLE_LABELS, Role
 
@@ -50,13 +50,13 @@ class Command:
         alias = next((a for a in self.aliases if not a.isascii()), None)
         return f"/{self.name}" + (f" (/{alias})" if alias and t.language != "en" else "")
 
-    async def convert(self, words: Sequence[str], rest: str, ctx: CommandContext) -> dict[str, Any]:
+    async def convert(self, words: Sequence[str], rests: Sequence[str], ctx: CommandContext) -> dict[str, Any]:
         """Typed values for the handler's keyword arguments; raises ArgError or MissingArgument."""
         values: dict[str, Any] = {}
         position = 0
         for index, arg in enumerate(self.args):
             if isinstance(arg.type, Rest):
-                text = _rest_after(rest, position)
+                text = _unquote(rests[position] if position < len(rests) else "")
                 if not text and not arg.optional:
                     raise MissingArgument(index)
                 values[arg.name] = await arg.type.convert(text, ctx) if text else None
@@ -80,14 +80,10 @@ class MissingArgument(Exception):
         self.index = index
 
 
-def _rest_after(line: str, words_before: int) -> str:
-    """The raw text after ``words_before`` words, with its own spacing and quotes kept."""
-    remaining = line.replace("\u3000", " ").strip()
-    for _ in range(words_before):
-        parts = remaining.split(None, 1)
-        remaining = parts[1] if len(parts) > 1 else ""
-    words = split_words(remaining)
-    return words[0] if len(words) == 1 else remaining.strip()
+def _unquote(text: str) -> str:
+    """Free text that is one quoted phrase (as a dialog answer is) loses its quotes; anything else is kept."""
+    words = split_words(text)
+    return words[0] if len(words) == 1 else text
 
 
 def command(
@@ -121,7 +117,13 @@ def command(
 class ParsedLine:
     name: str
     words: list[str]
-    rest: str
+    #: ``rests[i]``: the text after the first ``i`` words, as typed (for free-text arguments).
+    rests: list[str]
+
+    @property
+    def rest(self) -> str:
+        """Everything after the command name."""
+        return self.rests[0] if self.rests else ""
 
 
 def parse_line(text: str) -> ParsedLine | None:
@@ -133,7 +135,8 @@ def parse_line(text: str) -> ParsedLine | None:
     name = head.split("@", 1)[0]
     if not name:
         return None
-    return ParsedLine(name=name, words=split_words(rest), rest=rest)
+    words, rests = split_with_rests(rest)
+    return ParsedLine(name=name, words=words, rests=rests)
 
 
 @dataclass
@@ -216,7 +219,7 @@ class Router:
         ctx.plugin = cmd.plugin
         ctx.t = t = self.app.translator(t.language, cmd.plugin)
         try:
-            values = await cmd.convert(parsed.words, parsed.rest, ctx)
+            values = await cmd.convert(parsed.words, parsed.rests, ctx)
         except ArgError as error:
             ctx.reply(t(error.message, **error.values) + "\n" + t("Usage: {usage}", usage=cmd.usage(t)))
             return

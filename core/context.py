@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from core.commands import parse_line
 from core.events import Button, DomainEvent, MessageReceived, OutgoingMessage
 from core.i18n import Translator
 from core.identity import Channel, Community, Membership, User, find_member_by_name, user_for
@@ -68,6 +69,13 @@ class CommandContext:
         if self.community is None:
             return None
         return await find_member_by_name(self.community.id, self.event.channel.platform, name)
+
+    async def run(self, line: str) -> None:
+        """Run ``line`` as if this person had typed it here (role checks, arguments, dialogs included)."""
+        parsed = parse_line(line)
+        if parsed is None:
+            raise ValueError(f"not a command line: {line!r}")
+        await self.app.router.run(self, parsed)
 
     # -- answering ---------------------------------------------------------------------------------
     def reply(self, text: str, *, buttons: Buttons = (), private: bool = False) -> None:

@@ -146,3 +146,16 @@ async def test_english_after_language_switch(echo: Harness) -> None:
         "x is not a whole number\nUsage: /echo <count> <date> <@user> <happy|sad> [note…]"
     )
     assert await echo.say("王书记", "/语言 中文") == "好的，以后我在本社区说中文。"
+
+
+def test_free_text_after_a_quoted_phrase_starts_after_it() -> None:
+    parsed = parse_line("/new “整治 共享单车” 3 把门口的 单车挪走")
+    assert parsed is not None
+    assert parsed.words[:2] == ["整治 共享单车", "3"]
+    assert parsed.rests[2] == "把门口的 单车挪走"
+
+
+async def test_dates_are_read_in_the_local_time_zone(echo: Harness) -> None:
+    echo.clock.current = echo.clock.current.replace(hour=17)  # 01:00 next day in Shanghai
+    assert (await echo.say("张三", "/echo 1 今天 @张三 sad")).startswith("1|2026-11-24|")
+    assert (await echo.say("张三", "/echo 1 后天 @张三 sad")).startswith("1|2026-11-26|")

@@ -1,0 +1,60 @@
+"""Plugin ``claims`` (认领): community projects that volunteers claim in chat.
+
+A resident's complaint becomes a public project; neighbours claim its places (one each, or named
+plots), a full project keeps a waitlist, stale claims are released, reported work is verified by an
+organizer and earns points through the core ledger. The rules are in ``service.py``; this module says
+what the plugin contributes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.plugin import (
+    Command,
+    JobSpec,
+    PluginManifest,
+    PluginToggled,
+    Subscription,
+    UnitOfWork,
+    hookimpl,
+)
+from plugins.claims.commands import COMMANDS
+from plugins.claims.jobs import JOBS
+from plugins.claims.service import PLUGIN, note_resumed
+from plugins.claims.settings import ClaimsSettings
+
+
+@hookimpl
+def linli_manifest() -> PluginManifest:
+    return PluginManifest(
+        name=PLUGIN,
+        title_zh="认领",
+        title_en="Claims",
+        version="0.1.0",
+        description="Community projects that volunteers claim, complete and get verified, earning points.",
+        settings_model=ClaimsSettings,
+        models=("plugins.claims.models",),
+        locales=Path(__file__).parent / "locales",
+    )
+
+
+@hookimpl
+def linli_commands() -> list[Command]:
+    return COMMANDS
+
+
+@hookimpl
+def linli_jobs() -> list[JobSpec]:
+    return JOBS
+
+
+async def _switched_on(event: PluginToggled, uow: UnitOfWork) -> None:
+    """Back on after a pause: the next sweep gives claimers notice before releasing anything."""
+    if event.plugin == PLUGIN and event.enabled:
+        await note_resumed(event.community_id)
+
+
+@hookimpl
+def linli_subscriptions() -> list[Subscription]:
+    return [Subscription(PluginToggled, _switched_on)]

@@ -1,0 +1,146 @@
+"""Argument types for the claims commands, shaped for typing on a phone.
+
+``/发布项目 整治共享单车 3 12-31 10分 党员优先24 把门口的单车挪走`` — three positional words (title, places,
+deadline; a dialog asks for each one that is missing), then optional words recognised by their shape,
+then the description. No flags and no dashes to hunt for on a Chinese keyboard.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.plugin import N_, ArgError, CommandContext, Date
+from plugins.claims.settings import ClaimsSettings
+
+#: Words meaning "no deadline" or "the default".
+NONE_WORDS = {"无", "没有", "不限", "none", "no", "-", "—", "否"}
+DEFAULT_WORDS = {"-", "—", "默认", "default"}
+COUNT = re.compile(r"^([+-]?\d{1,12})\s*(人|个|位|名|块|处|places?)?$", re.IGNORECASE)
+POINTS = re.compile(r"^(?:(\d{1,9})\s*(?:分|积分|pts?|points?)|(?:积分|points?)[:=：]?(\d{1,9}))$",
+                    re.IGNORECASE)
+PARTY = re.compile(r"^(?:党员优先|party(?:first)?)(?:[:=：]?(\d{1,5})\s*(?:h|小时)?)?$", re.IGNORECASE)
+PLACE_RANGE = re.compile(
+    r"^(?P<prefix>[^\d\s]*)(?P<start>\d{1,4})\s*[-~～—]\s*(?P=prefix)?(?P<end>\d{1,4})$")
+EACH = re.compile(r"^(?:每人|each)[:=：]?(\d{1,5})\s*(?:个|处|块|places?)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PlacesSpec:
+    count: int | None  # None: the community's default
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Places:
+    """``3``, ``3人``, ``-`` (the community's default), ``A1-A70`` or ``A1,A2,B1`` (named places)."""
+
+    def placeholder(self, t: Any, name: str) -> str:
+        return name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> PlacesSpec:
+        settings = ctx.settings(ClaimsSettings)
+        text = raw.strip()
+        if text.lower() in DEFAULT_WORDS:
+            return PlacesSpec(None)
+        match = COUNT.match(text)
+        if match:
+            count = int(match.group(1))
+            if count < 1:
+                raise ArgError(N_("A project needs at least 1 place."))
+            if count > settings.max_places:
+                raise ArgError(N_("{places} places is more than this community allows ({maximum})."),
+                               places=count, maximum=settings.max_places)
+            return PlacesSpec(count)
+        names = parse_place_names(text, settings.max_places)
+        if names is None:
+            raise ArgError(N_("{value} is not a number of places (try 3, or A1-A70 for named places)"),
+                           value=raw)
+        return PlacesSpec(len(names), names)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A day as the core's Date type reads it (12-31, 12月31日, +7, 明天) or 无 for none; due at its end."""
+
+    def placeholder(self, t: Any, name: str) -> str:
+        return name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> datetime | None:
+        if raw.strip().lower() in NONE_WORDS:
+            return None
+        day = await Date().convert(raw, ctx)
+        zone = ZoneInfo(ctx.app.settings.timezone)
+        due = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone)
+        if due <= ctx.now():
+            raise ArgError(N_("{value} has already passed; the deadline has to be in the future"), value=raw)
+        return due
+
+
+@dataclass(frozen=True)
+class Person:
+    """``@name`` in this community, or ``uid:17`` as the buttons write it (short, and safe in 64 bytes)."""
+
+    def placeholder(self, t: Any, name: str) -> str:
+        return "@" + name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> int:
+        match = re.fullmatch(r"uid:(\d{1,9})", raw)
+        if match:
+            return int(match.group(1))
+        user = await ctx.resolve_mention(raw)
+        if user is None:
+            raise ArgError(N_("I don't know {value} in this community yet"), value=raw)
+        return int(user.id)
+
+
+@dataclass
+class Options:
+    points: int = 0
+    party_first_hours: int = 0
+    per_person: int = 1
+    description: str = ""
+
+
+def parse_options(text: str | None, settings: ClaimsSettings) -> Options:
+    """Leading words shaped like ``10分``, ``党员优先24``, ``每人2`` are options; the rest describes."""
+    options = Options()
+    remaining = (text or "").replace("\u3000", " ").strip()
+    while remaining:
+        word, _, rest = remaining.partition(" ")
+        if match := POINTS.match(word):
+            options.points = int(match.group(1) or match.group(2))
+        elif match := PARTY.match(word):
+            options.party_first_hours = int(match.group(1)) if match.group(1) else settings.party_first_hours
+        elif match := EACH.match(word):
+            options.per_person = int(match.group(1))
+        else:
+            break
+        remaining = rest.strip()
+    options.description = remaining
+    return options
+
+
+def parse_place_names(raw: str, maximum: int) -> list[str] | None:
+    """``A1-A70``, ``1-70`` or ``A1,A2,B1`` (Chinese commas too) as names; None when ``raw`` is no list."""
+    text = raw.strip()
+    match = PLACE_RANGE.match(text)
+    if match:
+        start, end = int(match.group("start")), int(match.group("end"))
+        if end < start:
+            raise ArgError(N_("{value}: the range goes backwards."), value=raw)
+        if end - start + 1 > maximum:
+            raise ArgError(N_("{places} places is more than this community allows ({maximum})."),
+                           places=end - start + 1, maximum=maximum)
+        width = len(match.group("start")) if match.group("start").startswith("0") else 0
+        return [f"{match.group('prefix')}{str(i).zfill(width)}" for i in range(start, end + 1)]
+    parts = [p.strip() for p in re.split(r"[,，、;；]", text) if p.strip()]
+    if len(parts) < 2:
+        return None
+    if len(parts) > maximum:
+        raise ArgError(N_("{places} places is more than this community allows ({maximum})."),
+                       places=len(parts), maximum=maximum)
+    return parts

@@ -1,0 +1,459 @@
+"""Chat commands of the claims plugin: parse → call the service → say what happened.
+
+The rules live in :mod:`plugins.claims.service`, the wording in :mod:`plugins.claims.speaker`.
+``/project new|edit|close|reopen|cancel …`` is the spelling people know; each action is also a command
+of its own (``/发布项目`` …) so that the router checks its role and arguments and can run the
+step-by-step dialog, and ``/project <action> …`` simply runs that command.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from core.plugin import (
+    N_,
+    Arg,
+    ArgError,
+    Button,
+    Choice,
+    CommandContext,
+    Int,
+    Rest,
+    Role,
+    Text,
+    command,
+    parse_line,
+)
+from plugins.claims.arguments import Deadline, Person, Places, PlacesSpec, parse_options
+from plugins.claims.models import ClaimStatus, ProjectStatus
+from plugins.claims.service import (
+    ClaimsError,
+    ClaimsService,
+    Origin,
+    ProjectDraft,
+    party_badge_check,
+)
+from plugins.claims.settings import ClaimsSettings
+from plugins.claims.speaker import CLAIM_MARK, CLAIM_STATUS, Speaker, origin_of, place_mark
+
+#: Largest id PostgreSQL's integer column holds; a bigger number is a typo, not a project.
+MAX_ID = 2_147_483_647
+PROJECT = Arg("project", Int(minimum=1, maximum=MAX_ID), label=N_("project"))
+ACTIONS = {
+    "new": "newproject", "add": "newproject", "新建": "newproject", "发布": "newproject",
+    "edit": "editproject", "编辑": "editproject", "修改": "editproject",
+    "close": "closeproject", "关闭": "closeproject", "结束": "closeproject",
+    "reopen": "reopenproject", "重开": "reopenproject",
+    "cancel": "cancelproject", "取消": "cancelproject",
+}
+EDIT_FIELDS = Choice(
+    {"title": "title", "标题": "title", "名称": "title",
+     "desc": "description", "description": "description", "说明": "description", "描述": "description",
+     "places": "places", "名额": "places", "地块": "places",
+     "deadline": "deadline", "截止": "deadline", "期限": "deadline",
+     "points": "points", "积分": "points",
+     "party": "party", "党员优先": "party",
+     "each": "each", "每人": "each"},
+    shown=("title", "desc", "places", "deadline", "points", "party", "each"),
+)
+
+
+def _service(ctx: CommandContext) -> ClaimsService:
+    return ClaimsService(ctx.community_id, ctx.settings(ClaimsSettings), ctx.now(), ctx.uow,
+                         badge_check=party_badge_check(ctx.app, ctx.community_id))
+
+
+def _origin(ctx: CommandContext) -> Origin:
+    return Origin(ctx.event.channel.platform, ctx.event.channel.chat_id)
+
+
+async def _refuse(ctx: CommandContext, error: ClaimsError, usage: str | None = None) -> None:
+    text = await Speaker.for_command(ctx).error(error)
+    ctx.reply(text + ("\n" + ctx.t("Usage: {usage}", usage=usage) if usage else ""))
+
+
+async def _run_as_typed(ctx: CommandContext, line: str) -> None:
+    """Hand ``line`` to the router as if the person had typed it (roles, arguments, dialogs included)."""
+    await ctx.run(line)
+
+
+def _words_after_first(ctx: CommandContext) -> str:
+    """The raw text after ``/project <action>``, quotes kept, to pass on to the action's own command."""
+    parsed = parse_line(ctx.event.button_data if ctx.event.button_data is not None else ctx.event.text)
+    return parsed.rests[1] if parsed is not None and len(parsed.rests) > 1 else ""
+
+
+# -- reading -----------------------------------------------------------------------------------------
+@command(
+    "projects",
+    aliases=("project", "项目"),
+    args=(Arg("what", Text(32), optional=True, label=N_("id|new|edit|close|reopen|cancel")),
+          Arg("rest", Rest(1000), optional=True, label=N_("details"))),
+    help=N_("Open projects to claim; /project <id> shows one; organizers: "
+            "/project new|edit|close|reopen|cancel"),
+)
+async def projects(ctx: CommandContext, what: str | None, rest: str | None) -> None:
+    if what is None:
+        await _list(ctx)
+        return
+    number = re.fullmatch(r"[#＃]?(\d{1,9})", what)
+    if number:
+        await _show(ctx, int(number.group(1)))
+        return
+    action = ACTIONS.get(what.lower())
+    if action is None:
+        ctx.reply(ctx.t("{value} is not a project number, nor one of: {choices}", value=what,
+                        choices=ctx.t("new, edit, close, reopen, cancel"))
+                  + "\n" + ctx.t("Usage: {usage}", usage=projects.usage(ctx.t)))
+        return
+    await _run_as_typed(ctx, f"/{action} {_words_after_first(ctx)}")
+
+
+async def _list(ctx: CommandContext) -> None:
+    t = ctx.t
+    speaker = Speaker.for_command(ctx)
+    shown, waiting, total = await _service(ctx).open_projects()
+    if not shown:
+        text = t("No open projects right now.")
+        if ctx.has_role(Role.ORGANIZER):
+            text += "\n" + t("Publish one: /project new <title> <places> <deadline>")
+        ctx.reply(text)
+        return
+    lines = [t("Open projects:")]
+    lines += [f"{speaker.project(p)} {speaker.facts(p, waiting.get(p.id, 0))}" for p in shown]
+    if total > len(shown):
+        lines.append(t("… and {n} more; /project <id> shows any of them.", n=total - len(shown)))
+    ctx.reply("\n".join(lines), buttons=[[speaker.claim_button(p)] for p in shown])
+
+
+async def _show(ctx: CommandContext, project_id: int) -> None:
+    speaker = Speaker.for_command(ctx)
+    try:
+        view = await _service(ctx).view(project_id, ctx.user.id)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    text = await speaker.details(view.project, view.claims, view.waiting, view.my_position)
+    buttons = []
+    mine = any(c.user_id == ctx.user.id for c in view.claims)
+    if view.project.status is ProjectStatus.OPEN and not mine and view.my_position is None:
+        buttons.append([speaker.claim_button(view.project)])
+    ctx.reply(text, buttons=buttons)
+
+
+@command("mine", aliases=("我的认领",), help=N_("Your claims and where you are on waitlists"))
+async def mine(ctx: CommandContext) -> None:
+    t = ctx.t
+    speaker = Speaker.for_command(ctx)
+    result = await _service(ctx).mine(ctx.user.id)
+    if not result.claims and not result.waiting:
+        ctx.reply(t("You have no claims yet. Send /projects to see what needs doing."))
+        return
+    lines = [t("Your claims:")] if result.claims else []
+    for claim in result.claims:
+        deadline = claim.project.deadline
+        due = ""
+        if deadline is not None and claim.status is ClaimStatus.ACTIVE:
+            due = " · " + t("until {date}", date=speaker.when(deadline))
+        lines.append(f"{CLAIM_MARK[claim.status]} {speaker.project(claim.project)}{place_mark(claim.place)} — "
+                     f"{t(CLAIM_STATUS[claim.status])}{due}")
+    for project, position in result.waiting:
+        lines.append(t("Waitlist of {project}: you are #{k}.", project=speaker.project(project), k=position))
+    ctx.reply("\n".join(lines))
+
+
+# -- managing projects (organizers) -------------------------------------------------------------------
+@command(
+    "newproject",
+    aliases=("发布项目",),
+    args=(
+        Arg("title", Text(100), label=N_("title"),
+            prompt=N_("What is the project called? For example: 整治共享单车")),
+        Arg("places", Places(), label=N_("places"),
+            prompt=N_("How many places? A number such as 3, named places such as A1-A70, "
+                      "or - for the default.")),
+        Arg("deadline", Deadline(), label=N_("deadline"),
+            prompt=N_("By when? For example 12-31, or +7 for a week from today; 无 for no deadline.")),
+        Arg("details", Rest(1000), optional=True, label=N_("details")),
+    ),
+    role=Role.ORGANIZER,
+    dialog=True,
+    help=N_("Publish a project, e.g. /project new 整治共享单车 3 12-31 10分 党员优先24 把门口的单车挪走 "
+            "(details: 10分 = points per completion, 党员优先24 = party members first for 24 h, "
+            "每人2 = places per person, then a description)"),
+)
+async def new_project(ctx: CommandContext, title: str, places: PlacesSpec, deadline: datetime | None,
+                      details: str | None) -> None:
+    options = parse_options(details, ctx.settings(ClaimsSettings))
+    draft = ProjectDraft(title=title, places=places.count, place_names=places.names, deadline=deadline,
+                         points=options.points, party_first_hours=options.party_first_hours,
+                         per_person=options.per_person, description=options.description)
+    try:
+        project = await _service(ctx).create(ctx.user.id, draft)
+    except ClaimsError as error:
+        await _refuse(ctx, error, new_project.usage(ctx.t))
+        return
+    speaker = Speaker.for_command(ctx)
+    lines = ["📢 " + ctx.t("New project {project}", project=speaker.project(project))]
+    if project.description:
+        lines.append(project.description)
+    lines.append(speaker.facts(project, 0))
+    lines.append(ctx.t("Send /claim {id} or press the button to take part.", id=project.id))
+    await ctx.announce("\n".join(lines), buttons=[[speaker.claim_button(project)]])
+
+
+@command(
+    "editproject",
+    aliases=("编辑项目", "修改项目"),
+    args=(PROJECT, Arg("field", EDIT_FIELDS, label=N_("what")), Arg("value", Rest(1000), label=N_("value"))),
+    role=Role.ORGANIZER,
+    help=N_("Change a project: title, desc, places (3 or A1-A70), deadline (12-31 or 无), points, "
+            "party (hours, 0 = off), each (places per person)"),
+)
+async def edit_project(ctx: CommandContext, project: int, field: str, value: str) -> None:
+    t = ctx.t
+    service = _service(ctx)
+    try:
+        changes = await _edit_values(ctx, field, value)
+        release = await service.edit(project, **changes)
+    except ArgError as error:
+        ctx.reply(t(error.message, **error.values) + "\n" + t("Usage: {usage}", usage=edit_project.usage(t)))
+        return
+    except ClaimsError as error:
+        await _refuse(ctx, error, edit_project.usage(t))
+        return
+    speaker = Speaker.for_command(ctx)
+    view = await service.view(project)
+    lines = [t("{project} is updated.", project=speaker.project(view.project)),
+             speaker.facts(view.project, view.waiting), *await speaker.promotions(release)]
+    ctx.reply("\n".join(lines))
+
+
+async def _edit_values(ctx: CommandContext, field: str, value: str) -> dict[str, object]:
+    """The typed change for one field; raises ArgError for a value that does not fit."""
+    if field == "title":
+        return {"title": value}
+    if field == "description":
+        return {"description": "" if value.strip() in ("无", "none", "-") else value}
+    if field == "places":
+        spec = await Places().convert(value, ctx)
+        count = spec.count if spec.count is not None else ctx.settings(ClaimsSettings).default_places
+        return {"places": count, "place_names": spec.names}
+    if field == "deadline":
+        return {"deadline": await Deadline().convert(value, ctx)}
+    number = await Int(minimum=0, maximum=MAX_ID).convert(value.rstrip("分hH小时个处"), ctx)
+    key = {"points": "points", "party": "party_first_hours", "each": "per_person"}[field]
+    return {key: number}
+
+
+@command("closeproject", aliases=("关闭项目",), args=(PROJECT,), role=Role.ORGANIZER,
+         help=N_("Stop taking claims for a project (claimers carry on); /project reopen opens it again"))
+async def close_project(ctx: CommandContext, project: int) -> None:
+    speaker = Speaker.for_command(ctx)
+    try:
+        closing = await _service(ctx).close(project)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    if closing.completed:
+        await _announce_completed(ctx, speaker, closing.project.id)
+        return
+    ctx.reply(ctx.t("{project} is closed: no new claims. Current claimers carry on. /project reopen {id} "
+                    "opens it again.", project=speaker.project(closing.project), id=closing.project.id))
+
+
+@command("reopenproject", aliases=("重开项目",), args=(PROJECT,), role=Role.ORGANIZER,
+         help=N_("Take claims for a closed project again"))
+async def reopen_project(ctx: CommandContext, project: int) -> None:
+    speaker = Speaker.for_command(ctx)
+    try:
+        release = await _service(ctx).reopen(project)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    lines = [ctx.t("{project} takes claims again.", project=speaker.project(release.project)),
+             *await speaker.promotions(release)]
+    ctx.reply("\n".join(lines), buttons=[[speaker.claim_button(release.project)]])
+
+
+@command("cancelproject", aliases=("取消项目",),
+         args=(PROJECT, Arg("reason", Rest(300), optional=True, label=N_("reason"))), role=Role.ORGANIZER,
+         help=N_("Cancel a project; its claimers are told"))
+async def cancel_project(ctx: CommandContext, project: int, reason: str | None) -> None:
+    t = ctx.t
+    speaker = Speaker.for_command(ctx)
+    try:
+        release = await _service(ctx).cancel(project, ctx.user.id)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    name = speaker.project(release.project)
+    lines = [t("{project} is cancelled: {reason}", project=name, reason=reason) if reason else
+             t("{project} is cancelled.", project=name)]
+    told = await speaker.tell(((origin_of(c), c.user_id) for c in release.ended),
+                              N_("{names}: your claim on {project} has ended."), project=name)
+    waiting = await speaker.tell(((origin_of(e), e.user_id) for e in release.dropped_waitlist),
+                                 N_("{names}: you are no longer on the waitlist of {project}."), project=name)
+    ctx.reply("\n".join([*lines, *(x for x in (told, waiting) if x)]))
+
+
+# -- claiming ------------------------------------------------------------------------------------------
+@command(
+    "claim",
+    aliases=("认领",),
+    args=(PROJECT, Arg("place", Text(20), optional=True, label=N_("place"))),
+    help=N_("Claim a place in a project (a named place such as A12 if it has them)"),
+)
+async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
+    t = ctx.t
+    if ctx.settings(ClaimsSettings).who_may_claim == "volunteer" and not ctx.has_role(Role.VOLUNTEER):
+        ctx.reply(t("In this community only volunteers claim projects. An organizer can make you one: "
+                    "/grant @{user} volunteer", user=ctx.user.display_name))
+        return
+    speaker = Speaker.for_command(ctx)
+    try:
+        outcome = await _service(ctx).claim(project, ctx.user.id, place, _origin(ctx))
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    name = speaker.project(outcome.project)
+    if outcome.waitlist_position is not None:
+        key = (N_("You are already #{k} on the waitlist of {project}.") if outcome.already else
+               N_("{project} is full, you are #{k} on the waitlist. You will be told when a place frees up."))
+        ctx.reply(t(key, k=outcome.waitlist_position, project=name),
+                  buttons=[[Button(t("Leave the waitlist"), f"/unclaim {outcome.project.id}")]])
+        return
+    if outcome.already:
+        ctx.reply(t("You have already claimed {project}{place}.", project=name,
+                    place=place_mark(*(c.place for c in outcome.claims))))
+        return
+    taken = outcome.claims[0]
+    ctx.reply(t("✅ {user} claimed {project}{place} ({left}/{places} places left). When it is done, send "
+                "/done {id} (a photo is welcome).", user=await ctx.name(ctx.user.id), project=name,
+                place=place_mark(taken.place), left=outcome.project.places_left,
+                places=outcome.project.places, id=outcome.project.id))
+    if outcome.became_full:
+        view = await _service(ctx).view(outcome.project.id)
+        await ctx.announce(t("📣 {project} is fully claimed, thanks to {names}! Want to help too? "
+                             "/claim {id} puts you on the waitlist.", project=name, id=outcome.project.id,
+                             names=await speaker.name_list(c.user_id for c in view.claims)))
+
+
+@command(
+    "unclaim",
+    aliases=("取消认领",),
+    args=(PROJECT, Arg("place", Text(20), optional=True, label=N_("place"))),
+    help=N_("Give your place back (or leave the waitlist); the next in line gets it"),
+)
+async def unclaim(ctx: CommandContext, project: int, place: str | None) -> None:
+    t = ctx.t
+    speaker = Speaker.for_command(ctx)
+    try:
+        release = await _service(ctx).unclaim(project, ctx.user.id, place)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    name = speaker.project(release.project)
+    if release.left_waitlist:
+        ctx.reply(t("You left the waitlist of {project}.", project=name))
+        return
+    lines = [t("{user} gave back {project}{place}.", user=await ctx.name(ctx.user.id), project=name,
+               place=place_mark(*(c.place for c in release.ended)))]
+    ctx.reply("\n".join([*lines, *await speaker.promotions(release)]))
+
+
+@command("progress", aliases=("进展",),
+         args=(PROJECT, Arg("note", Rest(500), optional=True, label=N_("remarks"))),
+         help=N_("Say you are still on it, so your claim is not released"))
+async def progress(ctx: CommandContext, project: int, note: str | None) -> None:
+    speaker = Speaker.for_command(ctx)
+    service = _service(ctx)
+    try:
+        found, claims = await service.record_progress(project, ctx.user.id, note or "")
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    release = await service.release_of(claims[0], found)
+    if release is None:
+        ctx.reply(ctx.t("👍 Noted. {project} stays yours.", project=speaker.project(found)))
+        return
+    ctx.reply(ctx.t("👍 Noted. {project} stays yours; without further news it is released on {date}.",
+                    project=speaker.project(found), date=speaker.when(release[0])))
+
+
+@command("done", aliases=("完成",),
+         args=(PROJECT, Arg("note", Rest(500), optional=True, label=N_("remarks"))),
+         help=N_("Report your claim done, with a note and a photo if you like; an organizer verifies it"))
+async def done(ctx: CommandContext, project: int, note: str | None) -> None:
+    t = ctx.t
+    speaker = Speaker.for_command(ctx)
+    photos = [a.ref for a in ctx.event.attachments if a.kind == "photo"]
+    try:
+        found, _claims = await _service(ctx).report_done(project, ctx.user.id, note or "", photos)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    user = await ctx.name(ctx.user.id)
+    lines = [t("📝 {user} reports {project} done.", user=user, project=speaker.project(found))
+             + (f" 📷{len(photos)}" if photos else "")]
+    if note:
+        lines.append(note)
+    lines.append(t("An organizer can verify it: /verify {id} @{user}", id=found.id,
+                   user=ctx.user.display_name))
+    ctx.reply("\n".join(lines), buttons=[[Button(t("Verify {user}", user=ctx.user.display_name)[:40],
+                                                 f"/verify {found.id} uid:{ctx.user.id}")]])
+
+
+@command("verify", aliases=("验收",), args=(PROJECT, Arg("user", Person(), label=N_("user"))),
+         role=Role.ORGANIZER,
+         help=N_("Accept someone's work on a project; it earns them the project's points"))
+async def verify(ctx: CommandContext, project: int, user: int) -> None:
+    t = ctx.t
+    speaker = Speaker.for_command(ctx)
+    try:
+        result = await _service(ctx).verify(project, user, ctx.user.id)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    name, title = await ctx.name(user), speaker.project(result.project)
+    if not result.newly:
+        ctx.reply(t("{user}'s work on {project} is already verified.", user=name, project=title))
+        return
+    if result.project.points:
+        ctx.reply(t("✅ Verified: {user} completed {project} and earns {points} points.", user=name,
+                    project=title, points=result.project.points))
+    else:
+        ctx.reply(t("✅ Verified: {user} completed {project}.", user=name, project=title))
+    if result.completed:
+        await _announce_completed(ctx, speaker, result.project.id)
+
+
+async def _announce_completed(ctx: CommandContext, speaker: Speaker, project_id: int) -> None:
+    view = await _service(ctx).view(project_id)
+    helpers = [c.user_id for c in view.claims if c.status is ClaimStatus.VERIFIED]
+    await ctx.announce(ctx.t("🎉 {project} is completed! Thank you, {names}!",
+                             project=speaker.project(view.project), names=await speaker.name_list(helpers)))
+
+
+@command("sendback", aliases=("退回",),
+         args=(PROJECT, Arg("user", Person(), label=N_("user")),
+               Arg("reason", Rest(300), label=N_("reason"))),
+         role=Role.ORGANIZER, help=N_("Send a report back to its claimer with what is missing"))
+async def send_back(ctx: CommandContext, project: int, user: int, reason: str) -> None:
+    t = ctx.t
+    speaker = Speaker.for_command(ctx)
+    try:
+        found, claims = await _service(ctx).send_back(project, user, ctx.user.id, reason)
+    except ClaimsError as error:
+        await _refuse(ctx, error)
+        return
+    title = speaker.project(found)
+    here = await speaker.tell([(origin_of(claims[0]), user)], N_(
+        "↩️ {names}: your report on {project} was sent back: {reason}. Please finish it and send /done {id} "
+        "again."), project=title, reason=reason, id=found.id)
+    ctx.reply(here or t("Sent back to {user}.", user=await ctx.name(user)))
+
+
+COMMANDS = [projects, mine, new_project, edit_project, close_project, reopen_project, cancel_project, claim,
+            unclaim, progress, done, verify, send_back]

@@ -1,0 +1,750 @@
+"""The rules of claiming, independent of chat: the web board, the CLI and the chat commands all call these.
+
+Every mutating method runs in ``in_transaction()`` (a savepoint when the caller already has a
+transaction, as a chat handler or a job does), locks the project row first (``SELECT … FOR UPDATE``;
+SQLite ignores it and serialises whole transactions instead), and still takes places only through a
+conditional ``UPDATE``. So the rules hold with several worker processes on one PostgreSQL database, not
+just because the in-process bus handles one community's events in order.
+
+Methods return what happened (claims taken, released, promoted) and publish domain events on the unit
+of work; saying it in chat, in the community's language, is the caller's business. Refusals are
+:class:`ClaimsError`\\ s carrying an untranslated message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.functions import Count
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from core.plugin import N_, UnitOfWork
+from plugins.claims.events import (
+    ClaimEnded,
+    ClaimReported,
+    ClaimSentBack,
+    ClaimVerified,
+    ProjectCancelled,
+    ProjectClaimed,
+    ProjectCompleted,
+    ProjectCreated,
+    ProjectFilled,
+)
+from plugins.claims.models import Claim, ClaimStatus, CommunityState, Project, ProjectStatus, WaitlistEntry
+from plugins.claims.settings import ClaimsSettings
+
+if TYPE_CHECKING:
+    from core.app import Application
+
+PLUGIN = "claims"
+TITLE_MAX = 100
+PLACE_NAME_MAX = 20
+MAX_POINTS = 1000
+MAX_PARTY_HOURS = 24 * 14
+SWEEP_BATCH = 500
+UNFINISHED = (ClaimStatus.ACTIVE, ClaimStatus.REPORTED)
+NO_SUCH_PROJECT = N_("There is no project #{id} here. Send /projects to see the open ones.")
+#: Whether a person holds the verified party badge; asked only inside a 'party members first' window.
+BadgeCheck = Callable[[int], Awaitable[bool]]
+
+
+class ClaimsError(Exception):
+    """A refusal to show the person: ``message`` is a msgid, ``values`` fill it in (see :class:`UserRef`)."""
+
+    def __init__(self, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.values = values
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A person inside an error's values; the chat layer shows their name, decorations included."""
+
+    user_id: int
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The chat a claimer used, so later notices (reminders, promotions) reach them where they talk."""
+
+    platform: str = ""
+    chat_id: str = ""
+
+
+class _Unset:
+    """Marks an edit argument that was not given (None is a value: 'no deadline')."""
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass
+class ProjectDraft:
+    title: str
+    places: int | None = None  # None: the community's default
+    place_names: list[str] = field(default_factory=list)
+    deadline: datetime | None = None
+    points: int = 0
+    party_first_hours: int = 0
+    per_person: int = 1
+    description: str = ""
+
+
+@dataclass
+class ClaimOutcome:
+    project: Project
+    claims: list[Claim] = field(default_factory=list)  # the new claim, or the ones already held
+    waitlist_position: int | None = None
+    already: bool = False
+    became_full: bool = False
+
+
+@dataclass
+class Release:
+    """Places given back, and who got them from the waitlist."""
+
+    project: Project
+    ended: list[Claim] = field(default_factory=list)
+    promoted: list[Claim] = field(default_factory=list)
+    left_waitlist: bool = False
+    dropped_waitlist: list[WaitlistEntry] = field(default_factory=list)
+
+
+@dataclass
+class Verification:
+    project: Project
+    claims: list[Claim]
+    newly: bool
+    completed: bool = False
+
+
+@dataclass
+class Closing:
+    project: Project
+    completed: bool
+
+
+@dataclass
+class Reminder:
+    project: Project
+    claim: Claim
+    release_at: datetime
+
+
+@dataclass
+class SweepResult:
+    reminders: list[Reminder] = field(default_factory=list)
+    #: (release, reason) with reason "deadline" or "stale".
+    releases: list[tuple[Release, str]] = field(default_factory=list)
+
+
+@dataclass
+class ProjectView:
+    project: Project
+    claims: list[Claim]
+    waiting: int
+    my_position: int | None
+
+
+@dataclass
+class Mine:
+    claims: list[Claim]
+    waiting: list[tuple[Project, int]]
+
+
+def party_badge_check(app: Application, community_id: int) -> BadgeCheck:
+    """Ask whichever plugin grants badges, without importing it; no badge plugin means 'not verified'."""
+
+    async def check(user_id: int) -> bool:
+        answer = await app.plugins.first_result(
+            "linli_user_has_badge", community_id, community_id=community_id, user_id=user_id,
+            badge="party_member",
+        )
+        return answer is True
+
+    return check
+
+
+async def _no_badges(user_id: int) -> bool:
+    return False
+
+
+async def note_resumed(community_id: int) -> None:
+    """The plugin was switched back on in a community: its next sweep gives notice before any release."""
+    await CommunityState.update_or_create(community_id=community_id, defaults={"resume_pending": True})
+
+
+def _holding(project_id: int, user_id: int | None = None) -> QuerySet[Claim]:
+    """Claims that occupy a place of the project (of one person, if given)."""
+    query = Claim.filter(project_id=project_id, holding__isnull=False)
+    return query.filter(user_id=user_id) if user_id is not None else query
+
+
+class ClaimsService:
+    def __init__(
+        self, community_id: int, settings: ClaimsSettings, now: datetime, uow: UnitOfWork,
+        *, badge_check: BadgeCheck = _no_badges,
+    ) -> None:
+        self.community_id = community_id
+        self.settings = settings
+        self.now = now
+        self.uow = uow
+        self.badge_check = badge_check
+
+    # -- projects ----------------------------------------------------------------------------------
+    async def create(self, by_user_id: int, draft: ProjectDraft) -> Project:
+        places = self._check_places(draft.places, draft.place_names)
+        self._check_values(title=draft.title, deadline=draft.deadline, points=draft.points,
+                           party_first_hours=draft.party_first_hours)
+        project = await Project.create(
+            community_id=self.community_id, title=draft.title.strip(), description=draft.description.strip(),
+            places=places, place_names=draft.place_names, deadline=draft.deadline, points=draft.points,
+            per_person=self._check_per_person(draft.per_person, places),
+            party_first_hours=draft.party_first_hours, created_by=by_user_id, created_at=self.now,
+        )
+        self.uow.publish(ProjectCreated(community_id=self.community_id, project_id=project.id,
+                                        title=project.title, places=places, by_user_id=by_user_id))
+        return project
+
+    async def edit(
+        self, project_id: int, *, title: Any = UNSET, description: Any = UNSET, places: Any = UNSET,
+        place_names: Any = UNSET, deadline: Any = UNSET, points: Any = UNSET, party_first_hours: Any = UNSET,
+        per_person: Any = UNSET,
+    ) -> Release:
+        """Change a project; more places may let people in from the waitlist.
+
+        ``places`` and ``place_names`` go together: names set the number, and a bare number drops names.
+        """
+        async with in_transaction():
+            project = await self._lock(project_id)
+            self._check_not_over(project)
+            self._check_values(title=title, deadline=deadline, points=points,
+                               party_first_hours=party_first_hours)
+            changes = {key: value for key, value in (
+                ("title", title), ("description", description), ("deadline", deadline), ("points", points),
+                ("party_first_hours", party_first_hours)) if value is not UNSET}
+            for key in ("title", "description"):
+                if key in changes:
+                    changes[key] = changes[key].strip()
+            if places is not UNSET or place_names is not UNSET:
+                names = [] if place_names is UNSET else list(place_names)
+                wanted = None if names else (project.places if places is UNSET else places)
+                count = self._check_places(wanted, names)
+                await self._check_shrink(project, count, names)
+                changes.update(places=count, place_names=names)
+            if per_person is not UNSET:
+                limit = changes.get("places", project.places)
+                changes["per_person"] = self._check_per_person(per_person, limit)
+            if "deadline" in changes:  # a new deadline deserves a new reminder
+                await Claim.filter(project_id=project.id, status=ClaimStatus.ACTIVE).update(reminded_at=None)
+            if changes:
+                await Project.filter(id=project.id).update(**changes)
+                await project.refresh_from_db()
+            return Release(project, promoted=await self._promote(project))
+
+    async def close(self, project_id: int) -> Closing:
+        """Stop taking claims; a project whose every claim is verified is thereby completed."""
+        async with in_transaction():
+            project = await self._lock(project_id)
+            self._check_not_over(project)
+            if project.status is ProjectStatus.CLOSED:
+                raise ClaimsError(N_("Project #{id} is already closed."), id=project.id)
+            unfinished = await Claim.filter(project_id=project.id, status__in=UNFINISHED).count()
+            verified = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).count()
+            if verified and not unfinished:
+                await self._complete(project)
+                return Closing(project, completed=True)
+            await self._set_status(project, ProjectStatus.CLOSED)
+            return Closing(project, completed=False)
+
+    async def reopen(self, project_id: int) -> Release:
+        async with in_transaction():
+            project = await self._lock(project_id)
+            self._check_not_over(project)
+            if project.status is ProjectStatus.OPEN:
+                raise ClaimsError(N_("Project #{id} is already open."), id=project.id)
+            if project.deadline is not None and project.deadline <= self.now:
+                raise ClaimsError(N_("The deadline of #{id} has passed; give it a new one first: "
+                                     "/project edit {id} deadline <date>"), id=project.id)
+            await self._set_status(project, ProjectStatus.OPEN)
+            return Release(project, promoted=await self._promote(project))
+
+    async def cancel(self, project_id: int, by_user_id: int) -> Release:
+        """Cancel a project: unfinished claims end (verified ones keep their points), the line goes home."""
+        async with in_transaction():
+            project = await self._lock(project_id)
+            self._check_not_over(project)
+            unfinished = await Claim.filter(project_id=project.id, status__in=UNFINISHED)
+            await self._end(project, unfinished, ClaimStatus.CANCELLED)
+            dropped = await self._drop_waitlist(project)
+            await self._set_status(project, ProjectStatus.CANCELLED)
+            self.uow.publish(ProjectCancelled(community_id=self.community_id, project_id=project.id,
+                                              by_user_id=by_user_id))
+            return Release(project, ended=unfinished, dropped_waitlist=dropped)
+
+    # -- claiming ----------------------------------------------------------------------------------
+    async def claim(self, project_id: int, user_id: int, place: str | None = None,
+                    origin: Origin = Origin()) -> ClaimOutcome:
+        """Take a place, or a place in the waitlist when none is left."""
+        async with in_transaction():
+            project = await self._lock(project_id)
+            self._check_claimable(project)
+            await self._check_party_window(project, user_id)
+            held = await _holding(project.id, user_id).order_by("id")
+            if len(held) >= project.per_person:
+                return ClaimOutcome(project, held, already=True)
+            waiting = await WaitlistEntry.get_or_none(project_id=project.id, user_id=user_id, waiting=True)
+            if waiting is not None:
+                position = await self._position(waiting)
+                return ClaimOutcome(project, held, waitlist_position=position, already=True)
+            wanted = self._place_asked(project, place)
+            if project.claimed < project.places:
+                claim = await self._take(project, user_id, wanted, held, origin)
+                if claim is not None:
+                    return ClaimOutcome(project, [claim], became_full=await self._mark_full(project))
+            entry = await self._join_waitlist(project, user_id, origin)
+            return ClaimOutcome(project, held, waitlist_position=await self._position(entry))
+
+    async def unclaim(self, project_id: int, user_id: int, place: str | None = None) -> Release:
+        """Give places back (or leave the waitlist); the first in line gets a freed place."""
+        async with in_transaction():
+            project = await self._lock(project_id)
+            mine = await _holding(project.id, user_id).order_by("id")
+            if place is not None:
+                mine = [c for c in mine if (c.place or "").lower() == place.strip().lower()]
+            giving_up = [c for c in mine if c.status is not ClaimStatus.VERIFIED]
+            if giving_up:
+                await self._end(project, giving_up, ClaimStatus.WITHDRAWN)
+                return Release(project, ended=giving_up, promoted=await self._promote(project))
+            if mine:
+                raise ClaimsError(N_("Your claim on #{id} is already verified; there is nothing to give up."),
+                                  id=project.id)
+            left = await WaitlistEntry.filter(project_id=project.id, user_id=user_id, waiting=True).update(
+                waiting=None, outcome="left", left_at=self.now)
+            if not left:
+                raise ClaimsError(N_("You have not claimed #{id}."), id=project.id)
+            return Release(project, left_waitlist=True)
+
+    async def report_done(self, project_id: int, user_id: int, note: str = "",
+                          photos: Sequence[str] = ()) -> tuple[Project, list[Claim]]:
+        async with in_transaction():
+            project = await self._get(project_id)
+            claims = await self._own_unfinished(project, user_id)
+            for claim in claims:
+                claim.status = ClaimStatus.REPORTED
+                claim.note = note.strip() or claim.note
+                claim.photos = [*claim.photos, *photos]
+                claim.reported_at = claim.progress_at = self.now
+                claim.sendback_reason = ""
+                await claim.save(update_fields=["status", "note", "photos", "reported_at", "progress_at",
+                                                "sendback_reason"])
+                self.uow.publish(ClaimReported(community_id=self.community_id, project_id=project.id,
+                                               claim_id=claim.id, user_id=user_id, photos=len(photos)))
+            return project, claims
+
+    async def record_progress(self, project_id: int, user_id: int,
+                              note: str = "") -> tuple[Project, list[Claim]]:
+        """A sign of life: keeps the claim from being released for lack of progress."""
+        async with in_transaction():
+            project = await self._get(project_id)
+            claims = await self._own_unfinished(project, user_id)
+            for claim in claims:
+                claim.progress_at = self.now
+                claim.reminded_at = None
+                claim.note = note.strip() or claim.note
+                await claim.save(update_fields=["progress_at", "reminded_at", "note"])
+            return project, claims
+
+    async def verify(self, project_id: int, user_id: int, by_user_id: int) -> Verification:
+        """Accept someone's work: :class:`ClaimVerified` earns the points (once); may complete the project."""
+        if user_id == by_user_id:
+            raise ClaimsError(N_("You cannot verify your own claim; another organizer has to."))
+        async with in_transaction():
+            project = await self._lock(project_id)
+            claims = await _holding(project.id, user_id)
+            if not claims:
+                raise ClaimsError(N_("{user} has no claim on #{id}."), user=UserRef(user_id), id=project.id)
+            pending = [c for c in claims if c.status is not ClaimStatus.VERIFIED]
+            if not pending:
+                return Verification(project, claims, newly=False)
+            for claim in pending:
+                claim.status = ClaimStatus.VERIFIED
+                claim.verified_at, claim.verified_by = self.now, by_user_id
+                await claim.save(update_fields=["status", "verified_at", "verified_by"])
+            self.uow.publish(ClaimVerified(
+                community_id=self.community_id, source_plugin=PLUGIN, project_id=project.id, user_id=user_id,
+                by_user_id=by_user_id, points=project.points, title=project.title,
+            ))
+            verified = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).count()
+            completed = verified >= project.places
+            if completed:
+                await self._complete(project)
+            return Verification(project, pending, newly=True, completed=completed)
+
+    async def send_back(self, project_id: int, user_id: int, by_user_id: int,
+                        reason: str) -> tuple[Project, list[Claim]]:
+        if user_id == by_user_id:
+            raise ClaimsError(N_("You cannot judge your own claim; another organizer has to."))
+        async with in_transaction():
+            project = await self._get(project_id)
+            claims = await _holding(project.id, user_id)
+            reported = [c for c in claims if c.status is ClaimStatus.REPORTED]
+            if not reported:
+                if any(c.status is ClaimStatus.VERIFIED for c in claims):
+                    message = N_("{user}'s claim on #{id} is already verified.")
+                elif claims:
+                    message = N_("{user} has not reported #{id} done yet.")
+                else:
+                    message = N_("{user} has no claim on #{id}.")
+                raise ClaimsError(message, user=UserRef(user_id), id=project.id)
+            for claim in reported:
+                claim.status = ClaimStatus.ACTIVE
+                claim.sendback_reason = reason.strip()
+                claim.progress_at = self.now
+                claim.reminded_at = None
+                await claim.save(update_fields=["status", "sendback_reason", "progress_at", "reminded_at"])
+            self.uow.publish(ClaimSentBack(community_id=self.community_id, project_id=project.id,
+                                           user_id=user_id, by_user_id=by_user_id, reason=reason.strip()))
+            return project, reported
+
+    # -- the sweep ---------------------------------------------------------------------------------
+    def release_time(self, claim: Claim, project: Project,
+                     resumed_at: datetime | None = None) -> tuple[datetime, str] | None:
+        """When an unfinished claim would be given back, and why; None when the policy never does.
+
+        ``resumed_at``: the plugin was off here until then, so nobody could report progress; a release
+        then waits until a reminder could have been answered.
+        """
+        options: list[tuple[datetime, str]] = []
+        if self.settings.stale_after_days:
+            options.append((claim.progress_at + timedelta(days=self.settings.stale_after_days), "stale"))
+        if self.settings.release_at_deadline and project.deadline is not None:
+            options.append((project.deadline, "deadline"))
+        if not options:
+            return None
+        moment, reason = min(options, key=lambda o: o[0])
+        if resumed_at is not None:
+            moment = max(moment, resumed_at + timedelta(hours=self.settings.remind_hours_before_release))
+        return moment, reason
+
+    async def release_of(self, claim: Claim, project: Project) -> tuple[datetime, str] | None:
+        """:meth:`release_time` as the next sweep will see it."""
+        state = await CommunityState.get_or_none(community_id=self.community_id)
+        resumed_at = None if state is None else self.now if state.resume_pending else state.resumed_at
+        return self.release_time(claim, project, resumed_at)
+
+    async def sweep(self) -> SweepResult:
+        """Remind claimers whose release is near, and give back claims whose time is up."""
+        result = SweepResult()
+        resumed_at = await self._resumed_at()
+        horizon = self.now + timedelta(hours=self.settings.remind_hours_before_release)
+        due_soon = Q()
+        if self.settings.stale_after_days:
+            due_soon |= Q(progress_at__lte=horizon - timedelta(days=self.settings.stale_after_days))
+        if self.settings.release_at_deadline:
+            due_soon |= Q(project__deadline__lte=horizon)
+        if not due_soon.children:
+            return result
+        candidates = await Claim.filter(
+            due_soon, community_id=self.community_id, status=ClaimStatus.ACTIVE,
+            project__status__in=(ProjectStatus.OPEN, ProjectStatus.CLOSED),
+        ).select_related("project").order_by("id").limit(SWEEP_BATCH)
+        due: dict[int, list[tuple[Claim, str]]] = {}
+        for claim in candidates:
+            release = self.release_time(claim, claim.project, resumed_at)
+            if release is None or release[0] > horizon:
+                continue
+            if release[0] <= self.now:
+                due.setdefault(claim.project_id, []).append((claim, release[1]))
+            elif claim.reminded_at is None:
+                claim.reminded_at = self.now
+                await claim.save(update_fields=["reminded_at"])
+                result.reminders.append(Reminder(claim.project, claim, release[0]))
+        for project_id, pairs in due.items():
+            result.releases.extend(await self._release(project_id, pairs))
+        return result
+
+    async def _release(self, project_id: int, pairs: list[tuple[Claim, str]]) -> list[tuple[Release, str]]:
+        async with in_transaction():
+            project = await self._lock(project_id)
+            ids = [c.id for c, _ in pairs]
+            active = Claim.filter(id__in=ids, status=ClaimStatus.ACTIVE)  # not reported meanwhile
+            still = set(await active.values_list("id", flat=True))
+            releases = []
+            for reason in ("deadline", "stale"):
+                group = [c for c, why in pairs if why == reason and c.id in still]
+                if group:
+                    await self._end(project, group, ClaimStatus.RELEASED)
+                    releases.append((Release(project, ended=group), reason))
+            if releases:
+                releases[-1][0].promoted.extend(await self._promote(project))
+            return releases
+
+    async def _resumed_at(self) -> datetime | None:
+        state = await CommunityState.get_or_none(community_id=self.community_id)
+        if state is None:
+            return None
+        if state.resume_pending:
+            state.resume_pending, state.resumed_at = False, self.now
+            await state.save(update_fields=["resume_pending", "resumed_at"])
+            await Claim.filter(community_id=self.community_id, status=ClaimStatus.ACTIVE).update(
+                reminded_at=None)
+        return state.resumed_at
+
+    # -- reading -----------------------------------------------------------------------------------
+    async def open_projects(self, limit: int = 10) -> tuple[list[Project], dict[int, int], int]:
+        """Open projects (oldest first), how many wait for each, and how many open projects there are."""
+        query = Project.filter(community_id=self.community_id, status=ProjectStatus.OPEN)
+        total = await query.count()
+        projects = await query.order_by("id").limit(limit)
+        return projects, await self._waiting_counts([p.id for p in projects]), total
+
+    async def view(self, project_id: int, viewer_id: int | None = None) -> ProjectView:
+        project = await self._get(project_id)
+        claims = await _holding(project.id).order_by("id")
+        waiting = (await self._waiting_counts([project.id])).get(project.id, 0)
+        position = None
+        if viewer_id is not None:
+            entry = await WaitlistEntry.get_or_none(project_id=project.id, user_id=viewer_id, waiting=True)
+            position = await self._position(entry) if entry else None
+        return ProjectView(project, claims, waiting, position)
+
+    async def mine(self, user_id: int, limit: int = 30) -> Mine:
+        mine = {"community_id": self.community_id, "user_id": user_id}
+        claims = await Claim.filter(holding__isnull=False, **mine).select_related("project").order_by(
+            "-id").limit(limit)
+        entries = await WaitlistEntry.filter(waiting=True, **mine).select_related("project").order_by(
+            "id").limit(limit)
+        return Mine(claims, [(e.project, await self._position(e)) for e in entries])
+
+    # -- checks ------------------------------------------------------------------------------------
+    async def _get(self, project_id: int) -> Project:
+        project = await Project.get_or_none(id=project_id, community_id=self.community_id)
+        if project is None:
+            raise ClaimsError(NO_SUCH_PROJECT, id=project_id)
+        return project
+
+    async def _lock(self, project_id: int) -> Project:
+        query = Project.filter(id=project_id, community_id=self.community_id)
+        project = await query.select_for_update().first()
+        if project is None:
+            raise ClaimsError(NO_SUCH_PROJECT, id=project_id)
+        return project
+
+    def _check_not_over(self, project: Project) -> None:
+        if project.status is ProjectStatus.CANCELLED:
+            raise ClaimsError(N_("Project #{id} was cancelled."), id=project.id)
+        if project.status is ProjectStatus.COMPLETED:
+            raise ClaimsError(N_("Project #{id} is already completed."), id=project.id)
+
+    def _check_claimable(self, project: Project) -> None:
+        self._check_not_over(project)
+        if project.status is ProjectStatus.CLOSED:
+            raise ClaimsError(N_("Project #{id} is closed; it takes no more claims."), id=project.id)
+        if project.deadline is not None and project.deadline <= self.now:
+            raise ClaimsError(N_("The deadline of #{id} has passed ({deadline}); it takes no more claims."),
+                              id=project.id, deadline=project.deadline)
+
+    async def _check_party_window(self, project: Project, user_id: int) -> None:
+        if not project.party_first_hours:
+            return
+        until = project.created_at + timedelta(hours=project.party_first_hours)
+        if self.now < until and not await self.badge_check(user_id):
+            raise ClaimsError(N_("Party members first: until {until} only members with a verified party "
+                                 "badge may claim #{id}. Please come back then."), id=project.id, until=until)
+
+    def _check_places(self, places: int | None, names: Sequence[str]) -> int:
+        if names:
+            if len({n.lower() for n in names}) != len(names):
+                raise ClaimsError(N_("Each named place may appear only once."))
+            if any(not n or len(n) > PLACE_NAME_MAX for n in names):
+                raise ClaimsError(N_("A place name is at most {maximum} characters."), maximum=PLACE_NAME_MAX)
+            places = len(names)
+        if places is None:
+            places = self.settings.default_places
+        if places < 1:
+            raise ClaimsError(N_("A project needs at least 1 place."))
+        if places > self.settings.max_places:
+            raise ClaimsError(N_("{places} places is more than this community allows ({maximum})."),
+                              places=places, maximum=self.settings.max_places)
+        return places
+
+    def _check_per_person(self, per_person: int, places: int) -> int:
+        if per_person < 1:
+            raise ClaimsError(N_("Each person needs to be able to claim at least 1 place."))
+        limit = min(self.settings.max_per_person, places)
+        if per_person > limit:
+            raise ClaimsError(N_("One person may claim at most {maximum} places here."), maximum=limit)
+        return per_person
+
+    def _check_values(self, *, title: Any = UNSET, deadline: Any = UNSET, points: Any = UNSET,
+                      party_first_hours: Any = UNSET) -> None:
+        if title is not UNSET and not 0 < len(title.strip()) <= TITLE_MAX:
+            raise ClaimsError(N_("A title has 1 to {maximum} characters."), maximum=TITLE_MAX)
+        if deadline is not UNSET and deadline is not None and deadline <= self.now:
+            raise ClaimsError(N_("The deadline {deadline} has already passed."), deadline=deadline)
+        if points is not UNSET and not 0 <= points <= MAX_POINTS:
+            raise ClaimsError(N_("Points per completion are between 0 and {maximum}."), maximum=MAX_POINTS)
+        if party_first_hours is not UNSET and not 0 <= party_first_hours <= MAX_PARTY_HOURS:
+            raise ClaimsError(N_("The party members' window is between 0 and {maximum} hours."),
+                              maximum=MAX_PARTY_HOURS)
+
+    async def _check_shrink(self, project: Project, places: int, names: Sequence[str]) -> None:
+        if places < project.claimed:
+            raise ClaimsError(N_("{claimed} places of #{id} are taken; it cannot have fewer."),
+                              claimed=project.claimed, id=project.id)
+        held = [c.place_held for c in await _holding(project.id)]
+        if names and any(p is None for p in held):
+            raise ClaimsError(N_("People hold places of #{id} without names; places can only be named "
+                                 "before anyone claims."), id=project.id)
+        lowered = {n.lower() for n in names}
+        missing = [p for p in held if p is not None and p.lower() not in lowered]
+        if missing:
+            raise ClaimsError(N_("{places} is already claimed; keep it in the list."),
+                              places=", ".join(missing))
+
+    def _place_asked(self, project: Project, place: str | None) -> str | None:
+        """The named place asked for, spelled as the project spells it."""
+        if place is None:
+            return None
+        if not project.place_names:
+            raise ClaimsError(N_("Project #{id} has no named places; just send /claim {id}."), id=project.id)
+        for name in project.place_names:
+            if name.lower() == place.strip().lower():
+                return name
+        raise ClaimsError(N_("Project #{id} has no place {place}."), id=project.id, place=place)
+
+    # -- places ------------------------------------------------------------------------------------
+    async def _take(self, project: Project, user_id: int, wanted: str | None, held: list[Claim],
+                    origin: Origin, *, promoted: bool = False) -> Claim | None:
+        """One place for ``user_id``, or None when the project is full; the count and the row go together."""
+        place = wanted
+        if project.place_names:
+            taken = {c.place_held for c in await _holding(project.id)}
+            free = [n for n in project.place_names if n not in taken]
+            if wanted is not None and wanted in taken:
+                raise ClaimsError(N_("{place} of #{id} is already taken. Free: {free}"), place=wanted,
+                                  id=project.id, free=", ".join(free[:12]) + (" …" if len(free) > 12 else ""))
+            place = wanted or (free[0] if free else None)
+        slots = {c.holding for c in held}
+        slot = next(i for i in range(1, project.per_person + 1) if i not in slots)
+        try:
+            async with in_transaction():  # a savepoint: a refused insert also gives the counted place back
+                reserved = await Project.filter(id=project.id, status=ProjectStatus.OPEN,
+                                                claimed__lt=F("places")).update(claimed=F("claimed") + 1)
+                if not reserved:
+                    return None
+                claim = await Claim.create(
+                    project_id=project.id, community_id=self.community_id, user_id=user_id, place=place,
+                    holding=slot, place_held=place, claimed_at=self.now, progress_at=self.now,
+                    origin_platform=origin.platform, origin_chat=origin.chat_id,
+                )
+        except IntegrityError:
+            raise ClaimsError(N_("Someone was quicker; please try again.")) from None
+        project.claimed += 1
+        self.uow.publish(ProjectClaimed(community_id=self.community_id, project_id=project.id,
+                                        claim_id=claim.id, user_id=user_id, promoted=promoted))
+        return claim
+
+    async def _mark_full(self, project: Project) -> bool:
+        """True once per project, for the claim that filled it: the 'full' announcement is made once."""
+        if project.claimed < project.places:
+            return False
+        marked = await Project.filter(id=project.id, full_announced=False).update(full_announced=True)
+        if marked:
+            self.uow.publish(ProjectFilled(community_id=self.community_id, project_id=project.id))
+        return bool(marked)
+
+    async def _end(self, project: Project, claims: Iterable[Claim], status: ClaimStatus) -> None:
+        """Give the places of ``claims`` back."""
+        ended = [c for c in claims if c.holding is not None]
+        if not ended:
+            return
+        await Claim.filter(id__in=[c.id for c in ended]).update(
+            status=status, holding=None, place_held=None, ended_at=self.now)
+        await Project.filter(id=project.id).update(claimed=F("claimed") - len(ended))
+        project.claimed -= len(ended)
+        for claim in ended:
+            claim.status, claim.holding, claim.place_held, claim.ended_at = status, None, None, self.now
+            self.uow.publish(ClaimEnded(community_id=self.community_id, project_id=project.id,
+                                        claim_id=claim.id, user_id=claim.user_id, status=status.value))
+
+    async def _promote(self, project: Project) -> list[Claim]:
+        """Fill free places from the waitlist, first come first served."""
+        promoted: list[Claim] = []
+        if project.status is not ProjectStatus.OPEN:
+            return promoted
+        if project.deadline is not None and project.deadline <= self.now:
+            return promoted
+        while project.claimed < project.places:
+            entry = await WaitlistEntry.filter(project_id=project.id, waiting=True).order_by("id").first()
+            if entry is None:
+                break
+            held = await _holding(project.id, entry.user_id)
+            claim = None
+            if len(held) < project.per_person:  # else they got enough places meanwhile: just leave the line
+                origin = Origin(entry.origin_platform, entry.origin_chat)
+                claim = await self._take(project, entry.user_id, None, held, origin, promoted=True)
+                if claim is None:
+                    break
+                promoted.append(claim)
+            await WaitlistEntry.filter(id=entry.id).update(
+                waiting=None, left_at=self.now, outcome="promoted" if claim else "dropped")
+        return promoted
+
+    # -- the waitlist ------------------------------------------------------------------------------
+    async def _join_waitlist(self, project: Project, user_id: int, origin: Origin) -> WaitlistEntry:
+        try:
+            async with in_transaction():
+                return await WaitlistEntry.create(
+                    project_id=project.id, community_id=self.community_id, user_id=user_id,
+                    joined_at=self.now, origin_platform=origin.platform, origin_chat=origin.chat_id,
+                )
+        except IntegrityError:  # the same person, twice at once
+            return await WaitlistEntry.get(project_id=project.id, user_id=user_id, waiting=True)
+
+    async def _position(self, entry: WaitlistEntry) -> int:
+        return await WaitlistEntry.filter(project_id=entry.project_id, waiting=True, id__lte=entry.id).count()
+
+    async def _waiting_counts(self, project_ids: list[int]) -> dict[int, int]:
+        if not project_ids:
+            return {}
+        rows = await WaitlistEntry.filter(project_id__in=project_ids, waiting=True).annotate(
+            n=Count("id")).group_by("project_id").values_list("project_id", "n")
+        return {int(p): int(n) for p, n in rows}
+
+    async def _drop_waitlist(self, project: Project) -> list[WaitlistEntry]:
+        entries = await WaitlistEntry.filter(project_id=project.id, waiting=True)
+        if entries:
+            await WaitlistEntry.filter(id__in=[e.id for e in entries]).update(
+                waiting=None, outcome="dropped", left_at=self.now)
+        return entries
+
+    # -- the end -----------------------------------------------------------------------------------
+    async def _own_unfinished(self, project: Project, user_id: int) -> list[Claim]:
+        claims = await _holding(project.id, user_id).order_by("id")
+        unfinished = [c for c in claims if c.status is not ClaimStatus.VERIFIED]
+        if not unfinished:
+            if claims:
+                raise ClaimsError(N_("Your claim on #{id} is already verified. Thank you!"), id=project.id)
+            raise ClaimsError(N_("You have not claimed #{id}."), id=project.id)
+        return unfinished
+
+    async def _set_status(self, project: Project, status: ProjectStatus) -> None:
+        ended_at = self.now if status in (ProjectStatus.CANCELLED, ProjectStatus.COMPLETED) else None
+        await Project.filter(id=project.id).update(status=status, ended_at=ended_at)
+        project.status, project.ended_at = status, ended_at
+
+    async def _complete(self, project: Project) -> None:
+        await self._set_status(project, ProjectStatus.COMPLETED)
+        await self._drop_waitlist(project)
+        verified = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).order_by("id")
+        self.uow.publish(ProjectCompleted(community_id=self.community_id, project_id=project.id,
+                                          user_ids=tuple(dict.fromkeys(c.user_id for c in verified))))

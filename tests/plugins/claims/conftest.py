@@ -1,0 +1,34 @@
+"""Fixtures for the claims plugin: a community with two organizers, and a way to publish a project."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from core.testing import Harness
+
+
+@pytest.fixture
+async def hood(community: Harness) -> Harness:
+    """观梅社区: 王书记 set it up (organizer); 刘主任 is a second organizer, so claims can be cross-verified."""
+    await community.send("刘主任", "/whoami")
+    await community.send("王书记", "/grant @刘主任 organizer")
+    return community
+
+
+Publish = Callable[..., Awaitable[int]]
+
+
+async def _publish(h: Harness, line: str = "/发布项目 整治共享单车 2 12-31 10分 把门口的单车挪走") -> int:
+    """Publish a project as 王书记 and return its id, read from the announcement."""
+    replies = await h.send("王书记", line)
+    match = re.search(r"#(\d+)", replies[-1]) if replies else None
+    assert match, replies
+    return int(match.group(1))
+
+
+@pytest.fixture
+def publish() -> Publish:
+    return _publish

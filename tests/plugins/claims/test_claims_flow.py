@@ -1,0 +1,174 @@
+"""The whole flow, as people type it: a console script (in process, and through `linli run` after
+`linli migrate`), and the same story in English with a photo."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise
+
+from adapters.console import ConsoleAdapter
+from core.events import Attachment
+from core.storage import close_database, is_sqlite, tortoise_config
+from core.testing import Harness
+
+ROOT = Path(__file__).resolve().parents[3]
+
+SCRIPT = """\
+王书记: /setup 观梅社区
+王书记: /发布项目 整治共享单车 2 12-31 10分 把门口的单车挪走
+张三: /项目
+张三: /认领 1
+# 李四 presses the claim button under the list
+李四: !press 2
+王五: /认领 1
+赵六: /认领 1
+张三: /取消认领 1
+王五: /完成 1 单车都挪到停车线里了
+# 王书记 presses the verify button, then tries again by typing
+王书记: !press 5
+王书记: /验收 1 @王五
+王五: /积分
+王五: /排行
+王五: /我的认领
+赵六: /项目 1
+"""
+
+TRANSCRIPT = """\
+[main] bot: 观梅社区设置好了，王书记 是组织者。发送 /help 查看可用命令。
+[main] bot: 📢 新项目 #1「整治共享单车」
+[main] bot: 把门口的单车挪走
+[main] bot: 剩余名额 2/2 · 截止 12月31日 · 10 积分
+[main] bot: 发送 /认领 1 或点下面的按钮参加。
+[main] bot:   [1] 认领 #1
+[main] bot: 可认领的项目：
+[main] bot: #1「整治共享单车」 剩余名额 2/2 · 截止 12月31日 · 10 积分
+[main] bot:   [2] 认领 #1
+[main] bot: ✅ 张三 认领了 #1「整治共享单车」（剩余名额 1/2）。完成后发送 /完成 1，欢迎附上照片。
+[main] bot: ✅ 李四 认领了 #1「整治共享单车」（剩余名额 0/2）。完成后发送 /完成 1，欢迎附上照片。
+[main] bot: 📣 #1「整治共享单车」名额已满，感谢 张三、李四！还想参加的可以发送 /认领 1 排候补。
+[main] bot: #1「整治共享单车」名额已满，你是候补第 1 位，有名额空出会通知你。
+[main] bot:   [3] 退出候补
+[main] bot: #1「整治共享单车」名额已满，你是候补第 2 位，有名额空出会通知你。
+[main] bot:   [4] 退出候补
+[main] bot: 张三 退还了 #1「整治共享单车」的名额。
+[main] bot: 🎉 王五：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。
+[main] bot: 📝 王五 报告完成了 #1「整治共享单车」。
+[main] bot: 单车都挪到停车线里了
+[main] bot: 请组织者验收：/验收 1 @王五
+[main] bot:   [5] 验收 王五
+[main] bot: ✅ 验收通过：王五 完成了 #1「整治共享单车」，获得 10 积分。
+[main] bot: 王五 的 #1「整治共享单车」已经验收过了。
+[main] bot: 王五 有 10 积分。
+[main] bot: 积分排行榜（总榜）：
+[main] bot: 1. 王五 10
+[main] bot: 我的认领：
+[main] bot: ✅ #1「整治共享单车」 — 已验收
+[main] bot: #1「整治共享单车」（开放认领）
+[main] bot: 把门口的单车挪走
+[main] bot: 已满，1 人候补 · 截止 12月31日 · 10 积分
+[main] bot: 认领者：
+[main] bot: ⏳ 李四 — 进行中
+[main] bot: ✅ 王五 — 已验收
+[main] bot: 你是候补第 1 位。
+"""
+
+
+async def test_the_whole_flow_as_a_console_script(harness: Harness) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(harness.app, stdin=io.StringIO(), stdout=out)
+    harness.app.adapters["console"] = console
+    for line in SCRIPT.splitlines():
+        await console.feed(line)
+    assert out.getvalue() == TRANSCRIPT
+
+
+async def test_the_flow_in_english_with_a_photo_and_completion(hood: Harness) -> None:
+    h = hood
+    assert await h.say("王书记", "/language en") == "From now on I speak English in this community."
+    created = await h.say("王书记", "/project new Bikes 1 +7 5pts Move them off the gate")
+    assert created.startswith("📢 New project #1 “Bikes”\nMove them off the gate\n1/1 places left · until ")
+    claimed = await h.send("张三", "/claim 1")
+    assert claimed[0] == ("✅ 张三 claimed #1 “Bikes” (0/1 places left). When it is done, send /done 1 "
+                          "(a photo is welcome).")
+    assert claimed[1] == ("📣 #1 “Bikes” is fully claimed, thanks to 张三! Want to help too? /claim 1 "
+                          "puts you on the waitlist.")
+    assert await h.say("李四", "/claim 1") == ("#1 “Bikes” is full, you are #1 on the waitlist. You will be "
+                                              "told when a place frees up.")
+    photo = h.event("张三", "/done 1 all moved", attachments=[Attachment("photo", "tg-file-1")])
+    [report] = await h.deliver(photo)
+    assert report.text == ("📝 张三 reports #1 “Bikes” done. 📷1\nall moved\n"
+                           "An organizer can verify it: /verify 1 @张三")
+    assert re.fullmatch(r"/verify 1 uid:\d+", report.buttons[0][0].data)
+    verified = await h.press("王书记", "Verify 张三")
+    assert verified == [
+        "✅ Verified: 张三 completed #1 “Bikes” and earns 5 points.",
+        "🎉 #1 “Bikes” is completed! Thank you, 张三!",
+    ]
+    assert await h.say("张三", "/points") == "张三 has 5 points."
+    assert await h.say("李四", "/mine") == "You have no claims yet. Send /projects to see what needs doing."
+    assert await h.say("李四", "/claim 1") == "Project #1 is already completed."
+    assert (await h.say("张三", "/projects")).startswith("No open projects right now.")
+
+
+CLI_SCRIPT = """\
+王书记: /setup 观梅社区
+王书记: /发布项目 整治共享单车 1 无 10分
+张三: /认领 1
+李四: /认领 1
+张三: /取消认领 1
+李四: /完成 1 挪好了
+王书记: /验收 1 @李四
+李四: /积分
+"""
+
+
+@pytest.fixture
+async def migrated_url(db_url: str) -> AsyncIterator[str]:
+    """An empty database (PostgreSQL: created here, dropped after) for `linli migrate` to fill."""
+    if is_sqlite(db_url):
+        yield db_url
+        return
+    await Tortoise.init(config=tortoise_config(db_url, {}), _create_db=True)
+    await close_database()
+    yield db_url
+    await Tortoise.init(config=tortoise_config(db_url, {}))
+    await close_database(drop=True)
+
+
+def linli(args: list[str], url: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "LINLI_DATABASE_URL": url,
+           "LINLI_WEB__ENABLED": "false", "LINLI_ADAPTERS": '["console"]'}
+    return subprocess.run([sys.executable, "-m", "core.cli", "--settings", str(ROOT / "settings.toml"), *args],
+                          input=stdin, capture_output=True, text=True, env=env, check=False, timeout=120)
+
+
+async def test_the_flow_through_linli_migrate_and_linli_run(migrated_url: str) -> None:
+    migrated = linli(["migrate"], migrated_url)
+    assert migrated.returncode == 0, migrated.stderr
+    result = linli(["run"], migrated_url, CLI_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stdout.splitlines() if not line.startswith("[main] bot:   [")]
+    assert said[1:] == [
+        "[main] bot: 📢 新项目 #1「整治共享单车」",
+        "[main] bot: 剩余名额 1/1 · 10 积分",
+        "[main] bot: 发送 /认领 1 或点下面的按钮参加。",
+        "[main] bot: ✅ 张三 认领了 #1「整治共享单车」（剩余名额 0/1）。完成后发送 /完成 1，欢迎附上照片。",
+        "[main] bot: 📣 #1「整治共享单车」名额已满，感谢 张三！还想参加的可以发送 /认领 1 排候补。",
+        "[main] bot: #1「整治共享单车」名额已满，你是候补第 1 位，有名额空出会通知你。",
+        "[main] bot: 张三 退还了 #1「整治共享单车」的名额。",
+        "[main] bot: 🎉 李四：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。",
+        "[main] bot: 📝 李四 报告完成了 #1「整治共享单车」。",
+        "[main] bot: 挪好了",
+        "[main] bot: 请组织者验收：/验收 1 @李四",
+        "[main] bot: ✅ 验收通过：李四 完成了 #1「整治共享单车」，获得 10 积分。",
+        "[main] bot: 🎉 #1「整治共享单车」圆满完成！感谢 李四！",
+        "[main] bot: 李四 有 10 积分。",
+    ]
+    assert "Traceback" not in result.stderr

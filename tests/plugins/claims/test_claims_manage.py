@@ -1,0 +1,119 @@
+"""Organizers on a phone: the step-by-step dialog, /project <action>, edits, send-backs, completion, and
+announcements in every chat of the community."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from core.testing import Harness
+from plugins.claims.models import Project
+
+Publish = Callable[..., Awaitable[int]]
+CANCEL_HINT = "\n（发送 /cancel 取消）"
+
+
+async def test_a_project_step_by_step(hood: Harness) -> None:
+    h = hood
+    assert await h.say("王书记", "/发布项目") == "项目叫什么名字？例如：整治共享单车" + CANCEL_HINT
+    assert await h.say("王书记", "整治共享单车") == (
+        "需要几个名额？填数字如 3，带编号的名额如 A1-A70，或填 - 使用默认值。" + CANCEL_HINT)
+    assert await h.say("王书记", "3人") == (
+        "什么时候截止？例如 12-31，或 +7 表示一周后；不设截止请填“无”。" + CANCEL_HINT)
+    assert await h.say("王书记", "12月31日") == (
+        "📢 新项目 #1「整治共享单车」\n剩余名额 3/3 · 截止 12月31日\n发送 /认领 1 或点下面的按钮参加。")
+
+
+async def test_a_title_with_a_space_keeps_the_details_apart(hood: Harness) -> None:
+    created = await hood.say("王书记", "/发布项目 “整治 共享单车” 3 12-31 10分 把门口的单车挪走")
+    assert created.startswith("📢 新项目 #1「整治 共享单车」\n把门口的单车挪走\n")
+
+
+async def test_project_new_with_missing_words_continues_as_a_dialog(hood: Harness) -> None:
+    h = hood
+    assert await h.say("王书记", "/project new 扫雪") == (
+        "需要几个名额？填数字如 3，带编号的名额如 A1-A70，或填 - 使用默认值。" + CANCEL_HINT)
+    assert (await h.say("王书记", "-")).startswith("什么时候截止？")
+    assert await h.say("王书记", "无") == "📢 新项目 #1「扫雪」\n剩余名额 1/1\n发送 /认领 1 或点下面的按钮参加。"
+    assert (await h.say("王书记", "/项目 发布 送药 2 +3 5分 党员优先12 每人2 给独居老人送药")).startswith(
+        "📢 新项目 #2「送药」\n给独居老人送药\n剩余名额 2/2 · 截止 11月26日 · 5 积分 · 🚩党员优先至 11月23日 22:00")
+    project = await Project.get(id=2)
+    assert (project.points, project.party_first_hours, project.per_person) == (5, 12, 2)
+
+
+async def test_edits_and_more_places_let_the_waitlist_in(hood: Harness, publish: Publish) -> None:
+    h = hood
+    project = await publish(h, "/发布项目 整治共享单车 1 12-31")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    await h.send("王五", f"/认领 {project}")
+    assert await h.say("王书记", f"/project edit {project} 名额 2") == (
+        "#1「整治共享单车」已更新。\n已满，1 人候补 · 截止 12月31日\n"
+        "🎉 李四：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。")
+    assert await h.say("王书记", f"/编辑项目 {project} places 1") == (
+        "#1 已有 2 个名额被认领，名额不能更少。\n"
+        "用法：/editproject <项目编号> <title|desc|places|deadline|points|party|each> <值…>")
+    assert (await h.say("王书记", f"/编辑项目 {project} 积分 20")).endswith("· 20 积分")
+    renamed = await h.say("王书记", f"/编辑项目 {project} 标题 整治门口共享单车")
+    assert renamed.startswith("#1「整治门口共享单车」已更新。")
+    await h.send("王书记", f"/编辑项目 {project} 说明 把车挪到停车线内")
+    assert "\n把车挪到停车线内\n" in await h.say("张三", f"/项目 {project}")
+    assert await h.say("王书记", f"/编辑项目 {project} 截止 无") == (
+        "#1「整治门口共享单车」已更新。\n已满，1 人候补 · 20 积分")
+    assert await h.say("王书记", f"/编辑项目 {project} 名额 A1-A3") == (
+        "#1 已有人认领了不带编号的名额；只有在没人认领之前才能改成带编号的名额。\n"
+        "用法：/editproject <项目编号> <title|desc|places|deadline|points|party|each> <值…>")
+
+
+async def test_named_plots_can_be_renamed_only_around_claimed_ones(hood: Harness, publish: Publish) -> None:
+    h = hood
+    garden = await publish(h, "/发布项目 菜园认领 A1-A3 无")
+    await h.send("张三", f"/认领 {garden} A2")
+    assert (await h.say("王书记", f"/编辑项目 {garden} 名额 B1-B3")).startswith(
+        "A2 已被认领，请保留在列表中。")
+    assert await h.say("王书记", f"/编辑项目 {garden} 名额 A1,A2,A3,A4") == "#1「菜园认领」已更新。\n剩余名额 3/4"
+    assert "空闲名额：A1、A3、A4" in await h.say("李四", f"/项目 {garden}")
+
+
+async def test_send_back_then_verify_then_close_completes(hood: Harness, publish: Publish) -> None:
+    h = hood
+    project = await publish(h, "/发布项目 整治共享单车 3 12-31 10分")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    assert await h.say("王书记", f"/退回 {project} @张三 拍张照") == "张三 还没有报告完成 #1。"
+    await h.send("张三", f"/完成 {project} 挪好了")
+    assert await h.say("王书记", f"/退回 {project} @张三 照片看不清") == (
+        "↩️ 张三：你的 #1「整治共享单车」完成报告被退回：照片看不清。请完成后再发送 /完成 1。")
+    assert "⏳ 张三 — 进行中" in await h.say("张三", f"/项目 {project}")
+    await h.send("张三", f"/完成 {project} 重新拍了照片")
+    assert (await h.say("王书记", f"/验收 {project} @张三")).startswith("✅ 验收通过：张三")
+    assert await h.say("王书记", f"/退回 {project} @张三 再看看") == "张三 对 #1 的认领已经验收。"
+    assert await h.say("王书记", f"/验收 {project} @刘主任") == "刘主任 没有认领 #1。"
+    await h.send("李四", f"/取消认领 {project}")
+    assert await h.send("王书记", f"/关闭项目 {project}") == ["🎉 #1「整治共享单车」圆满完成！感谢 张三！"]
+    assert await h.say("张三", "/积分") == "张三 有 10 积分。"
+
+
+async def test_filling_and_completing_are_announced_in_every_chat(hood: Harness, publish: Publish) -> None:
+    h = hood
+    assert await h.say("王书记", "/setup join 观梅社区", room="hall") == "本群现在属于观梅社区。"
+    project = await publish(h, "/发布项目 整治共享单车 1 12-31")
+    assert h.said("hall")[-1].startswith("📢 新项目 #1「整治共享单车」")
+    await h.send("赵六", f"/认领 {project}", room="hall")
+    assert h.said("group")[-1] == "📣 #1「整治共享单车」名额已满，感谢 赵六！还想参加的可以发送 /认领 1 排候补。"
+    await h.send("张三", f"/认领 {project}")
+    await h.send("赵六", f"/取消认领 {project}", room="hall")
+    assert h.said("group")[-1] == "🎉 张三：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。"
+    assert h.said("hall")[-1] == "赵六 退还了 #1「整治共享单车」的名额。"
+    await h.send("王书记", f"/验收 {project} @张三")
+    assert h.said("hall")[-1] == h.said("group")[-1] == "🎉 #1「整治共享单车」圆满完成！感谢 张三！"
+
+
+async def test_the_list_shows_ten_with_a_button_each(hood: Harness, publish: Publish) -> None:
+    h = hood
+    for number in range(12):
+        await publish(h, f"/发布项目 项目{number} 1 无")
+    [listing] = await h.deliver(h.event("张三", "/项目"))
+    lines = listing.text.splitlines()
+    assert lines[0] == "可认领的项目：" and len(lines) == 12
+    assert lines[-1] == "……还有 2 个，发送 /项目 <编号> 查看。"
+    assert [row[0].data for row in listing.buttons] == [f"/claim {n}" for n in range(1, 11)]

@@ -1,0 +1,113 @@
+"""Stale claims: a reminder first, then the place goes back (to the first in line); switching the plugin
+off makes it inert, and switching it back on loses nothing, not even a claim to the time it was off."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from core.testing import Harness
+from plugins.claims.models import Claim, ClaimStatus
+
+Publish = Callable[..., Awaitable[int]]
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+async def sweep(h: Harness, after: timedelta) -> list[str]:
+    """Move the clock, run the due jobs, and return what the bot said in the group meanwhile."""
+    before = len(h.said())
+    await h.run_jobs(after=after)
+    return h.said()[before:]
+
+
+async def test_a_claim_without_news_is_reminded_then_released_to_the_first_in_line(
+    community: Harness, publish: Publish
+) -> None:
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 1 无")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    assert await sweep(h, 5 * DAY) == []
+    reminder = await sweep(h, DAY + HOUR)
+    assert reminder == ["⏰ 张三：你认领的 #1「整治共享单车」如果没有进展，将于 11月30日 10:00 释放。"
+                        "完成了请发送 /完成 1；还在做请发送 /进展 1。"]
+    assert [b.label for b in h.adapter.sent[-1].buttons[0]] == ["已完成 #1", "还在做"]
+    assert await sweep(h, HOUR) == [], "one reminder per claim"
+    assert await sweep(h, DAY) == [
+        "张三：你认领的 #1「整治共享单车」已 7 天没有进展，认领已释放。如果还有名额，可以重新认领。",
+        "🎉 李四：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。",
+    ]
+    assert (await h.say("李四", "/我的认领")).startswith("我的认领：\n⏳ #1「整治共享单车」 — 进行中")
+    assert (await Claim.get(user_id__not=0, status=ClaimStatus.RELEASED)).ended_at is not None
+
+
+async def test_progress_or_a_report_keeps_the_claim(community: Harness, publish: Publish) -> None:
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 2 无")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    assert len(await sweep(h, 6 * DAY + HOUR)) == 2
+    assert await h.say("张三", f"/进展 {project} 周末去挪") == (
+        "👍 收到，#1「整治共享单车」仍由你认领。如果之后没有进展，将于 12月6日 11:00 释放。")
+    await h.send("李四", f"/完成 {project} 挪好了")
+    assert await sweep(h, 2 * DAY) == []
+    assert await Claim.filter(status__in=("active", "reported")).count() == 2
+
+
+async def test_past_the_deadline_unfinished_claims_are_released_and_nobody_is_promoted(
+    community: Harness, publish: Publish
+) -> None:
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 2 +2")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    await h.send("王五", f"/认领 {project}")
+    await h.send("李四", f"/完成 {project}")
+    assert await sweep(h, DAY + 14 * HOUR) == [
+        "⏰ 张三：你认领的 #1「整治共享单车」如果没有进展，将于 11月25日 释放。"
+        "完成了请发送 /完成 1；还在做请发送 /进展 1。"]
+    assert await sweep(h, DAY) == ["张三：#1「整治共享单车」已过截止时间，你未完成的认领已释放。"]
+    view = await h.say("王书记", f"/项目 {project}")
+    assert "📝 李四 — 待验收" in view and "张三" not in view and "1 人候补" not in view
+
+
+async def test_the_release_policy_is_a_community_setting(community: Harness, publish: Publish) -> None:
+    h = community
+    await h.send("王书记", "/配置 claims stale_after_days 0")
+    await h.send("王书记", "/配置 claims release_at_deadline 否")
+    project = await publish(h, "/发布项目 整治共享单车 2 +2")
+    await h.send("张三", f"/认领 {project}")
+    assert await sweep(h, 30 * DAY) == []
+    assert await Claim.filter(status=ClaimStatus.ACTIVE).count() == 1
+
+
+async def test_reminders_speak_the_communitys_language(community: Harness, publish: Publish) -> None:
+    h = community
+    project = await publish(h, "/发布项目 Bikes 1 无")
+    await h.send("王书记", "/language en")
+    await h.send("张三", f"/claim {project}")
+    assert await sweep(h, 6 * DAY + HOUR) == [
+        "⏰ 张三: your claim on #1 “Bikes” is released on 11/30 10:00 unless there is news. Done? Send /done 1. "
+        "Still on it? Send /progress 1."]
+
+
+async def test_switched_off_it_is_inert_and_switched_on_nothing_is_lost(
+    community: Harness, publish: Publish
+) -> None:
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 2 无")
+    await h.send("张三", f"/认领 {project}")
+    assert await h.say("王书记", "/停用 claims") == "本社区已停用“认领”。数据都保留着，发送 /enable claims 即可恢复。"
+    off = "本社区未启用“认领”功能；组织者可以发送 /enable claims 启用。"
+    for line in ("/项目", f"/认领 {project}", "/我的认领", "/发布项目 扫雪 1 无", f"/验收 {project} @张三"):
+        assert await h.say("张三" if "验收" not in line else "王书记", line) == off, line
+    assert await h.send("李四", "", button_data=f"/claim {project}") == [off]
+    assert await sweep(h, 30 * DAY) == [], "no reminders or releases while off"
+    assert await h.say("王书记", "/启用 claims") == "本社区已启用“认领”。"
+    assert (await h.say("张三", "/项目")).startswith("可认领的项目：\n#1「整治共享单车」 剩余名额 1/2")
+    # the month off does not count against 张三: a fresh reminder first, the release only a day later
+    [reminder] = await sweep(h, 11 * timedelta(minutes=1))
+    assert reminder.startswith("⏰ 张三：你认领的 #1「整治共享单车」如果没有进展，将于 12月24日 10:11 释放。")
+    assert await Claim.filter(status=ClaimStatus.ACTIVE).count() == 1
+    assert (await sweep(h, DAY + HOUR))[0].startswith("张三：你认领的 #1「整治共享单车」已 7 天没有进展")
