@@ -23,8 +23,8 @@ run: $(VENV)/.installed
 	$(BIN)/linli migrate
 	$(BIN)/linli run
 
-## make test: install with test extras, lint, run the whole suite (PostgreSQL tests skip if it is absent)
-test: $(VENV)/.installed-test lint
+## make test: install with test extras, lint, type-check, run the whole suite (PostgreSQL tests skip if it is absent)
+test: $(VENV)/.installed-test lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test

@@ -44,6 +44,10 @@ class Adapter(ABC):
         """Routes the adapter needs on linli's web server (a webhook), with absolute paths."""
         return []
 
+    async def fetch_attachment(self, ref: str) -> bytes:
+        """The bytes of a file a user sent (``Attachment.ref``), fetched only when a plugin needs them."""
+        raise NotImplementedError(f"the {self.platform or type(self).__name__} adapter cannot fetch attachments")
+
     async def commands_changed(self) -> None:  # noqa: B027 - optional for adapters
         """The set of enabled commands changed (e.g. to refresh Telegram's command menu)."""
 

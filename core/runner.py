@@ -65,10 +65,9 @@ async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO
         app.scheduler.start()
         refresher = asyncio.create_task(app.keep_state_fresh(settings.plugins.refresh_seconds))
         try:
-            await _wait_for_end(adapters)
+            return await _wait_for_end(adapters)
         finally:
             refresher.cancel()
-        return 0
     finally:
         for adapter in adapters:
             with contextlib.suppress(Exception):
@@ -79,24 +78,33 @@ async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO
         await close_database()
 
 
-async def _wait_for_end(adapters: list[Adapter]) -> None:
-    """Return when every adapter is done (a console script ended) or on SIGINT/SIGTERM."""
+async def _wait_for_end(adapters: list[Adapter]) -> int:
+    """Wait until every adapter is done (a console script ended), a signal arrives, or an adapter dies.
+
+    Returns the exit code: 0 for a normal end, 1 when an adapter failed (the operator sees why in the log).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    done_waiters = [asyncio.create_task(a.run_until_done()) for a in adapters]
+    waiters = {asyncio.create_task(a.run_until_done(), name=f"adapter:{a.platform}"): a for a in adapters}
     stopper = asyncio.create_task(stop.wait())
+    pending: set[asyncio.Task[Any]] = {*waiters, stopper}
     try:
-        if done_waiters:
-            all_done: asyncio.Future[Any] = asyncio.gather(*done_waiters)
-            await asyncio.wait([all_done, stopper], return_when=asyncio.FIRST_COMPLETED)
-        else:
-            await stopper
+        while waiters.keys() & pending and stopper in pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done & waiters.keys():
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("the %s adapter stopped: %s", waiters[task].platform, task.exception(),
+                              exc_info=task.exception())
+                    print(f"linli: the {waiters[task].platform} adapter stopped: {task.exception()}", file=sys.stderr)
+                    return 1
+        return 0
     finally:
-        for task in [*done_waiters, stopper]:
+        for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

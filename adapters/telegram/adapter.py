@@ -1,0 +1,814 @@
+"""The Telegram adapter: python-telegram-bot's ``Bot`` inside linli's own event loop.
+
+Receiving. In polling mode the adapter runs its own ``getUpdates`` loop with PTB's ``Bot`` instead of
+PTB's ``Updater``, because the Updater confirms a batch (moves the ``offset``) *before* handlers run:
+a crash in between loses those updates. Here the ``offset`` moves past an update only once the core
+has accepted it: :meth:`core.bus.EventBus.publish_and_wait` returns when the update's effects and its
+"processed" mark (``telegram:<bot id>:<update id>``) are committed in one transaction, or when the mark
+shows it was handled before. So
+
+* a crash before that commit leaves nothing behind and the update unconfirmed: Telegram sends it
+  again and it is handled then, once;
+* a crash after the commit but before the next ``getUpdates`` (which is what confirms) gets the update
+  again too, and the core ignores it as a duplicate.
+
+Updates of one batch are handed over in order and handled concurrently across communities (the bus
+keeps each community's events in order); the offset moves over the longest handled prefix. An update
+the core fails on is fetched again after a back-off, and skipped with an error in the log after
+``send_attempts`` failures, so one poisoned update cannot stop a bot forever. Nothing is stored
+locally: Telegram keeps unconfirmed updates for 24 hours, and a restart simply asks again.
+
+In webhook mode Telegram posts each update to ``/telegram/…`` on linli's web server. The route checks
+the ``X-Telegram-Bot-Api-Secret-Token`` header (401 without it), waits for the same acceptance and
+answers 200; on a failure it answers 500 and Telegram retries later, and the dedupe mark again makes
+that harmless.
+
+Sending. :meth:`send` queues into :class:`adapters.telegram.limiter.FloodControl` and returns at once
+(``None``): the bus worker that calls it must not wait minutes for a throttled burst. The limiter
+keeps each chat's order, Telegram's flood limits and ``retry_after`` per chat, and retries network
+errors with capped exponential back-off. A retried send whose first answer was lost on the way may
+show twice; losing replies silently would be worse, and edits are retried safely.
+
+Failures that need a person are reported in plain words: a rejected token stops start-up with a
+:class:`core.config.ConfigError` naming the setting (never the token, which is also masked in PTB's
+and httpx's logs); a second poller (``409 Conflict``) is logged as such, and polling keeps retrying so
+the bot recovers when the other instance stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
+from tortoise.transactions import in_transaction
+
+from adapters.base import Adapter
+from adapters.telegram.limiter import FloodControl
+from adapters.telegram.mapping import (
+    ANONYMOUS_ADMIN_ID,
+    PLATFORM,
+    ButtonCodec,
+    addressed_text,
+    channel_of,
+    document_of,
+    identity_of,
+    is_group,
+    keyboard,
+    language_of,
+    mentions_of,
+    photo_of,
+    split_text,
+    text_and_entities,
+)
+from adapters.telegram.menu import Menu, MenuKey, desired_menus
+from adapters.telegram.resilience import backoff_delay, call_with_retries, is_transient, retry_after_seconds
+from adapters.telegram.roles import AdminCache
+from core.bus import Subscription
+from core.config import ConfigError, TelegramSettings
+from core.events import IdentityRef, MessageReceived, OutgoingMessage, PluginToggled
+from core.i18n import Translator
+from core.identity import Channel
+from core.unit_of_work import UnitOfWork
+from core.web import WebRoute
+
+if TYPE_CHECKING:
+    from core.app import Application
+
+log = logging.getLogger("adapters.telegram")
+
+#: Update types the bot asks for. ``chat_member`` is opt-in at Telegram and keeps the admin cache right.
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "chat_member")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PREFIX = "/telegram/"
+SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+#: How long stop() waits for accepted events to be handled and their replies to leave.
+SHUTDOWN_GRACE = 10.0
+#: Usernames remembered to resolve ``@username`` mentions (Telegram does not say who that is).
+KNOWN_USERS = 5000
+
+CONFLICT_HELP = (
+    "telegram: another program is receiving this bot's updates (%s). A bot token can be used by one "
+    "poller at a time: stop the other instance (or remove its webhook), or run linli with "
+    'telegram.mode = "webhook". Retrying.'
+)
+
+
+def read_token(settings: TelegramSettings) -> tuple[str, str]:
+    """The bot token and where it came from (for error messages, which never show the token)."""
+    if settings.token is not None and settings.token.get_secret_value().strip():
+        return settings.token.get_secret_value().strip(), "LINLI_TELEGRAM__TOKEN"
+    if settings.token_file is not None:
+        try:
+            token = settings.token_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ConfigError(f"telegram.token_file: cannot read {settings.token_file} ({error.strerror})") from None
+        if token:
+            return token, f"the file {settings.token_file} (telegram.token_file)"
+        raise ConfigError(f"telegram.token_file: {settings.token_file} is empty")
+    raise ConfigError(
+        "telegram: no bot token. Create a bot with @BotFather and put its token in the environment "
+        "variable LINLI_TELEGRAM__TOKEN (or point telegram.token_file at a file holding it)."
+    )
+
+
+def webhook_path(settings: TelegramSettings) -> str:
+    """The path linli serves the webhook on: the path of ``webhook_url``, which must be ``/telegram/…``."""
+    if not settings.webhook_url:
+        raise ConfigError(
+            'telegram.webhook_url: required when telegram.mode = "webhook" (the public https URL Telegram '
+            "posts to, e.g. https://linli.example.org/telegram/hook)"
+        )
+    path = urlsplit(settings.webhook_url).path
+    if not path.startswith(WEBHOOK_PREFIX) or len(path) <= len(WEBHOOK_PREFIX):
+        raise ConfigError(
+            f"telegram.webhook_url = {settings.webhook_url!r}: its path must start with {WEBHOOK_PREFIX} "
+            "(linli serves the webhook there), e.g. https://linli.example.org/telegram/hook"
+        )
+    return path
+
+
+def webhook_secret(settings: TelegramSettings, token: str) -> str:
+    """The configured secret, or one derived from the token (stable across restarts, never logged)."""
+    if settings.webhook_secret is not None:
+        secret = settings.webhook_secret.get_secret_value()
+        if not SECRET_TOKEN.match(secret):
+            raise ConfigError("telegram.webhook_secret: use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return secret
+    return hmac.new(token.encode(), b"linli telegram webhook", hashlib.sha256).hexdigest()
+
+
+class _Redact(logging.Filter):
+    """Masks the bot token, which PTB and httpx put in request URLs and error messages."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's problem to report, not ours to raise
+            return True
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "<token>"), ()
+        return True
+
+
+def _mask_token_in_logs(token: str) -> None:
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("telegram", "httpx", "httpcore")]
+    for name in {"telegram", "httpx", "httpcore", "adapters.telegram", *names}:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Redact) and f.secret == token for f in logger.filters):
+            logger.addFilter(_Redact(token))
+
+
+@dataclass
+class _Delivery:
+    """One outgoing message, possibly sent as several Telegram messages."""
+
+    message: OutgoingMessage
+    chat_id: int
+    private: bool
+
+
+class _SendJob:
+    """One Telegram message (or edit) as the limiter runs it; follows a group that became a supergroup."""
+
+    def __init__(
+        self,
+        adapter: TelegramAdapter,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: str | None,
+        edit_id: str | None,
+    ) -> None:
+        self.adapter = adapter
+        self.chat_id = chat_id
+        self.text = text
+        self.markup = markup
+        self.reply_to = reply_to
+        self.edit_id = edit_id
+
+    async def __call__(self) -> str:
+        self.chat_id = self.adapter.current_chat_id(self.chat_id)
+        try:
+            return await self._once(self.chat_id)
+        except ChatMigrated as moved:
+            self.adapter.note_migration(self.chat_id, moved.new_chat_id)
+            self.chat_id = moved.new_chat_id
+            return await self._once(self.chat_id)
+
+    async def _once(self, chat_id: int) -> str:
+        bot = self.adapter.require_bot()
+        if self.edit_id is not None and self.edit_id.isdigit():
+            try:
+                await bot.edit_message_text(self.text, chat_id=chat_id, message_id=int(self.edit_id),
+                                            reply_markup=self.markup)
+                return self.edit_id
+            except BadRequest as error:
+                reason = str(error).lower()
+                if "not modified" in reason:  # the same edit again (e.g. a retry whose answer was lost)
+                    return self.edit_id
+                if "not found" not in reason and "can't be edited" not in reason:
+                    raise
+                log.info("telegram: message %s in %s cannot be edited (%s); sending a new one",
+                         self.edit_id, chat_id, error)
+        reply = None
+        if self.reply_to is not None and self.reply_to.isdigit():
+            reply = ReplyParameters(int(self.reply_to), allow_sending_without_reply=True)
+        sent = await bot.send_message(chat_id, self.text, reply_markup=self.markup, reply_parameters=reply)
+        return str(sent.message_id)
+
+
+class TelegramAdapter(Adapter):
+    platform = PLATFORM
+
+    def __init__(self, app: Application) -> None:
+        super().__init__(app)
+        self.settings = app.settings.telegram
+        self._token, self._token_source = read_token(self.settings)
+        self.webhook = self.settings.mode == "webhook"
+        self._webhook_path = webhook_path(self.settings) if self.webhook else None
+        if self.webhook and not app.settings.web.enabled:
+            raise ConfigError('telegram.mode = "webhook" needs linli\'s web server: set web.enabled = true '
+                              "(and do not pass --no-web), or use polling")
+        self._secret = webhook_secret(self.settings, self._token)
+        _mask_token_in_logs(self._token)
+        app.bus.subscribe(Subscription(PluginToggled, self._on_plugin_toggled))
+        self.codec = ButtonCodec()
+        self.admins = AdminCache(self._fetch_admins, self.settings.admin_cache_seconds)
+        self.bot: Bot | None = None
+        self.me: User | None = None
+        self.flood: FloodControl | None = None
+        self.conflicts = 0
+        self._offset: int | None = None
+        self._failed_updates: dict[int, int] = {}
+        self._known: OrderedDict[str, IdentityRef] = OrderedDict()
+        self._migrated: dict[int, int] = {}
+        self._menus: dict[MenuKey, Menu] = {}
+        self._menu_lock = asyncio.Lock()
+        self._menu_wanted = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._receiving = False
+        self._stopping = False
+        self._in_batch = False
+        self._fatal: asyncio.Future[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._fatal = asyncio.get_running_loop().create_future()
+        self.bot = self._build_bot()
+        try:
+            await self._connect(self.bot)
+            await self._start_receiving()
+        except BaseException:
+            await self.bot.shutdown()
+            raise
+        self._refresher = asyncio.create_task(self._keep_menu_fresh(), name="telegram-menu")
+        log.info("telegram: @%s is %s", self._me().username, "on its webhook" if self.webhook else "polling")
+
+    async def _start_receiving(self) -> None:
+        assert self.bot is not None
+        self.me = self.bot.bot
+        self.flood = FloodControl(
+            self.settings.limits, attempts=self.settings.send_attempts,
+            retry_base=self.settings.retry_base, retry_cap=self.settings.retry_cap,
+        )
+        try:
+            await self._refresh_menu()
+        except Exception as error:  # the menu is a convenience; the bot works without it
+            log.warning("telegram: could not register the command menu (%s); will try again", error)
+        if self.webhook:
+            self._receiving = True  # Telegram may post as soon as setWebhook is through
+            await self._retrying(
+                lambda: self.require_bot().set_webhook(
+                    self.settings.webhook_url or "", secret_token=self._secret, allowed_updates=list(ALLOWED_UPDATES)),
+                "setWebhook",
+            )
+        else:
+            await self._retrying(lambda: self.require_bot().delete_webhook(), "deleteWebhook")
+            self._receiving = True
+            self._poller = asyncio.create_task(self._poll(), name="telegram-poller")
+
+    async def stop(self) -> None:
+        """Stop receiving, let accepted events finish and their replies leave (within a grace period)."""
+        self._receiving = False
+        self._stopping = True
+        for task in (self._refresher, *self._background):
+            if task is not None:
+                task.cancel()
+        if self._poller is not None:
+            if not self._in_batch:
+                self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._poller, SHUTDOWN_GRACE)
+        if self.flood is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drain(), SHUTDOWN_GRACE)
+            await self.flood.close()
+            if self.flood.queued:
+                log.warning("telegram: %d messages were still queued at shutdown", self.flood.queued)
+        if self.bot is not None:
+            await self.bot.shutdown()
+
+    async def _drain(self) -> None:
+        assert self.flood is not None
+        await self.app.bus.join()
+        await self.flood.drain()
+
+    async def run_until_done(self) -> None:
+        """Runs until a fatal problem (the token was revoked): then raises it, so the process ends."""
+        if self._fatal is None:
+            await asyncio.Event().wait()
+        assert self._fatal is not None
+        await self._fatal
+
+    def _die(self, error: Exception) -> None:
+        log.critical("%s", error)
+        self._receiving = False
+        if self._fatal is not None and not self._fatal.done():
+            self._fatal.set_exception(error)
+
+    def require_bot(self) -> Bot:
+        if self.bot is None:
+            raise RuntimeError("the Telegram adapter has not been started")
+        return self.bot
+
+    def _build_bot(self) -> Bot:
+        read = 10.0
+        return Bot(
+            self._token,
+            base_url=self.settings.base_url,
+            base_file_url=self.settings.base_file_url,
+            request=HTTPXRequest(connection_pool_size=64, read_timeout=read, connect_timeout=10.0, pool_timeout=5.0),
+            get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=read, connect_timeout=10.0),
+        )
+
+    async def _connect(self, bot: Bot) -> None:
+        try:
+            await self._retrying(bot.initialize, "getMe")
+        except InvalidToken as error:
+            reason = self._scrub(str(error.__cause__ or "Unauthorized"))
+            raise ConfigError(
+                f"telegram: the bot token in {self._token_source} was rejected by Telegram ({reason}). "
+                "Copy it again from @BotFather (/mybots → API Token)."
+            ) from None
+        except TelegramError as error:
+            raise ConfigError(
+                f"telegram: cannot reach the Bot API at {self.settings.base_url} ({self._scrub(str(error))}); "
+                "check the network, or telegram.base_url"
+            ) from None
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "<token>")
+
+    async def _retrying(self, call: Any, what: str) -> Any:
+        return await call_with_retries(call, what=what, attempts=self.settings.send_attempts,
+                                       base=self.settings.retry_base, cap=self.settings.retry_cap)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- receiving: polling ------------------------------------------------------------------------
+    async def _poll(self) -> None:
+        """Fetch, hand over, confirm; never gives up on a network problem, and says what is wrong."""
+        bot = self.require_bot()
+        failures = 0
+        trouble: str | None = None
+        while not self._stopping:
+            delay: float
+            try:
+                updates = await bot.get_updates(
+                    offset=self._offset, timeout=timedelta(seconds=self.settings.poll_timeout),
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            except InvalidToken as error:
+                self._die(ConfigError(
+                    f"telegram: the bot token in {self._token_source} is no longer accepted "
+                    f"({self._scrub(str(error))}); was it revoked in @BotFather?"))
+                return
+            except Conflict as error:
+                self.conflicts += 1
+                if trouble != "conflict":
+                    log.error(CONFLICT_HELP, self._scrub(str(error)))
+                    trouble = "conflict"
+                delay = backoff_delay(failures, self.settings.retry_base, self.settings.retry_cap)
+                failures += 1
+            except RetryAfter as error:
+                delay = retry_after_seconds(error)
+            except Exception as error:
+                if is_transient(error):
+                    if trouble != "network":
+                        log.warning("telegram: cannot fetch updates (%s); retrying with back-off",
+                                    self._scrub(str(error)))
+                        trouble = "network"
+                else:
+                    log.exception("telegram: fetching updates failed; retrying")
+                delay = backoff_delay(failures, self.settings.retry_base, self.settings.retry_cap)
+                failures += 1
+            else:
+                if trouble is not None:
+                    log.warning("telegram: receiving updates again")
+                    trouble = None
+                failures = 0
+                if not updates:
+                    continue
+                self._in_batch = True
+                try:
+                    again = await self._handle_polled(updates)
+                finally:
+                    self._in_batch = False
+                if again is None:
+                    continue
+                delay = again
+            await asyncio.sleep(delay)
+        await self._confirm()
+
+    async def _handle_polled(self, updates: Sequence[Update]) -> float | None:
+        """Hand a batch to the core and move the offset past what it accepted.
+
+        Returns None when all of it was accepted, else how long to wait before fetching again.
+        """
+        results = await self._process(updates)
+        for update, result in zip(updates, results, strict=True):
+            if isinstance(result, BaseException):
+                tries = self._failed_updates[update.update_id] = self._failed_updates.get(update.update_id, 0) + 1
+                if tries < self.settings.send_attempts:
+                    log.warning("telegram: update %s was not handled (%r); it will be fetched again",
+                                update.update_id, result)
+                    return backoff_delay(tries - 1, self.settings.retry_base, self.settings.retry_cap)
+                log.error("telegram: update %s failed %d times and is skipped: %r", update.update_id, tries, result)
+            self._failed_updates.pop(update.update_id, None)
+            self._offset = update.update_id + 1
+        return None
+
+    async def _confirm(self) -> None:
+        """Confirm handled updates before stopping (Telegram learns the offset from the next getUpdates)."""
+        if self._offset is None or self.bot is None:
+            return
+        with contextlib.suppress(TelegramError):
+            await self.bot.get_updates(offset=self._offset, timeout=0, limit=1, allowed_updates=list(ALLOWED_UPDATES))
+
+    # -- receiving: webhook ------------------------------------------------------------------------
+    def web_routes(self) -> list[WebRoute]:
+        if not self.webhook or self._webhook_path is None:
+            return []
+        return [WebRoute("POST", self._webhook_path, self._on_webhook)]
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            return web.Response(status=401, text="wrong or missing secret token")
+        if self.bot is None or not self._receiving:
+            return web.Response(status=503, text="not receiving")
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except Exception:
+            return web.Response(status=400, text="not a Telegram update")
+        if update is None:
+            return web.Response(status=400, text="not a Telegram update")
+        [result] = await self._process([update])
+        if isinstance(result, BaseException):
+            log.warning("telegram: update %s was not handled (%r); Telegram will send it again",
+                        update.update_id, result)
+            return web.Response(status=500, text="not handled, try again later")
+        return web.Response(text="ok")
+
+    # -- receiving: updates to events --------------------------------------------------------------
+    async def _process(self, updates: Sequence[Update]) -> list[object]:
+        """Turn updates into events and wait until the core accepted each: True, False (a duplicate),
+        or the exception that prevented it."""
+        groups = set()
+        for update in updates:
+            chat = update.effective_chat
+            if chat is not None and is_group(chat) and (update.message or update.callback_query):
+                groups.add(chat.id)
+        await self.admins.prefetch(groups)
+        loop = asyncio.get_running_loop()
+        waits: list[asyncio.Future[bool]] = []
+        try:
+            for update in updates:
+                outcome: asyncio.Future[bool] = loop.create_future()
+                try:
+                    event = await self._interpret(update)
+                except Exception as error:  # counted as a failure: fetched again, skipped after the attempts
+                    log.exception("telegram: update %s could not be read", update.update_id)
+                    outcome.set_exception(error)
+                else:
+                    if event is None:
+                        outcome.set_result(True)  # nothing for the core (another bot's command, a join...)
+                    else:
+                        # Tasks start in creation order, so the bus queues one chat's events in update order.
+                        outcome = asyncio.ensure_future(self.app.bus.publish_and_wait(event))
+                waits.append(outcome)
+            return list(await asyncio.gather(*waits, return_exceptions=True))
+        except asyncio.CancelledError:
+            for wait in waits:
+                wait.cancel()
+            raise
+
+    async def _interpret(self, update: Update) -> MessageReceived | None:
+        me = self._me()
+        event_id = f"{PLATFORM}:{me.id}:{update.update_id}"
+        if update.my_chat_member is not None:
+            self.admins.forget(update.my_chat_member.chat.id)
+            return None
+        if update.chat_member is not None:
+            member = update.chat_member
+            self.admins.member_changed(member.chat.id, member.new_chat_member.user.id, member.new_chat_member.status)
+            return None
+        if update.callback_query is not None:
+            return await self._button(update.callback_query, event_id)
+        message = update.message
+        if message is None:
+            return None
+        if message.migrate_to_chat_id:
+            await self._migrate(message.chat.id, message.migrate_to_chat_id)
+            return None
+        return await self._message(message, event_id)
+
+    def _me(self) -> User:
+        if self.me is None:
+            raise RuntimeError("the Telegram adapter has not been started")
+        return self.me
+
+    async def _is_admin(self, chat: Chat, user: User) -> bool:
+        """Looked up as the update is read, so a promotion earlier in the same batch already counts."""
+        if not is_group(chat):
+            return False
+        await self.admins.prefetch([chat.id])
+        return self.admins.is_admin(chat.id, user.id)
+
+    async def _message(self, message: Message, event_id: str) -> MessageReceived | None:
+        me = self._me()
+        user, chat = message.from_user, message.chat
+        text, entities = text_and_entities(message)
+        addressed = addressed_text(text, me.username or "")
+        if user is None or addressed is None:
+            return None
+        if user.id == ANONYMOUS_ADMIN_ID or (message.sender_chat is not None and message.sender_chat.id == chat.id):
+            if addressed.lstrip().startswith("/"):
+                self._note_anonymous(message)
+            return None
+        if user.is_bot:
+            return None
+        attachments = tuple(a for a in (photo_of(message), document_of(message)) if a is not None)
+        if not addressed.strip() and not attachments:
+            return None  # stickers, joins, pins...: nothing the core reads
+        if chat.type == Chat.PRIVATE and re.match(r"^/start(\s|$)", addressed) and not self.app.router.table.find(
+                "start"):
+            addressed = "/help"  # what Telegram's Start button sends; the welcome is the help
+        self._remember(user)
+        mentions = mentions_of(entities, known=self._known_user, bot_username=me.username or "")
+        reply = message.reply_to_message
+        return MessageReceived(
+            event_id=event_id,
+            channel=channel_of(chat),
+            sender=identity_of(user, is_admin=await self._is_admin(chat, user)),
+            text=addressed,
+            message_id=str(message.message_id),
+            mentions=mentions,
+            attachments=attachments,
+            reply_to_message_id=str(reply.message_id) if reply is not None else None,
+            received_at=message.date,
+        )
+
+    async def _button(self, query: CallbackQuery, event_id: str) -> MessageReceived | None:
+        message = query.message
+        data = self.codec.decode(query.data or "")
+        expired = None
+        if data is None:
+            t = self._t(language_of(query.from_user.language_code))
+            expired = t("This button has expired. Please send the command again.")
+        self._spawn(self._answer(query.id, expired))  # always answered, so the client's spinner stops
+        if message is None or data is None or query.from_user.is_bot:
+            return None
+        chat, user = message.chat, query.from_user
+        self._remember(user)
+        return MessageReceived(
+            event_id=event_id,
+            channel=channel_of(chat),
+            sender=identity_of(user, is_admin=await self._is_admin(chat, user)),
+            button_data=data,
+            reply_to_message_id=str(message.message_id),
+        )
+
+    async def _answer(self, query_id: str, text: str | None) -> None:
+        try:
+            await self.require_bot().answer_callback_query(query_id, text=text)
+        except TelegramError as error:  # too old (e.g. redelivered after a restart): nothing to stop
+            log.debug("telegram: callback query %s not answered: %s", query_id, error)
+
+    def _note_anonymous(self, message: Message) -> None:
+        t = self._t(None)
+        note = OutgoingMessage(
+            channel=channel_of(message.chat),
+            text=t("You are writing anonymously as the group, so I cannot tell who you are. Turn off "
+                   "“Remain anonymous” in your admin rights to use my commands."),
+            reply_to_message_id=str(message.message_id),
+        )
+        if self.flood is not None:
+            self._queue(note)
+
+    def _remember(self, user: User) -> None:
+        if user.username:
+            key = user.username.lower()
+            self._known[key] = identity_of(user)
+            self._known.move_to_end(key)
+            while len(self._known) > KNOWN_USERS:
+                self._known.popitem(last=False)
+
+    def _known_user(self, username: str) -> IdentityRef | None:
+        return self._known.get(username.lower())
+
+    async def _fetch_admins(self, chat_id: int) -> set[int]:
+        admins = await self._retrying(lambda: self.require_bot().get_chat_administrators(chat_id),
+                                      "getChatAdministrators")
+        return {member.user.id for member in admins}
+
+    async def _migrate(self, old: int, new: int) -> None:
+        """A group became a supergroup with a new id: move the community's binding along."""
+        self.note_migration(old, new)
+        async with in_transaction():
+            if await Channel.exists(platform=PLATFORM, chat_id=str(new)):
+                return
+            for channel in await Channel.filter(platform=PLATFORM, chat_id=str(old)).select_related("community"):
+                channel.chat_id = str(new)
+                await channel.save(update_fields=["chat_id"])
+                self.app.bind_channel(f"{PLATFORM}:{new}", channel.community)
+                log.info("telegram: group %s is now supergroup %s; its community moved along", old, new)
+
+    def current_chat_id(self, chat_id: int) -> int:
+        """The id a chat has now (a group that became a supergroup has a new one)."""
+        return self._migrated.get(chat_id, chat_id)
+
+    def note_migration(self, old: int, new: int) -> None:
+        self._migrated[old] = new
+        self.admins.forget(old)
+
+    # -- sending -----------------------------------------------------------------------------------
+    async def send(self, message: OutgoingMessage) -> str | None:
+        """Queue ``message`` (returns None at once); it leaves as Telegram's limits allow, in chat order."""
+        if self.flood is None or self.flood.closed:
+            log.warning("telegram: not running; a message to %s was dropped", message.channel.key)
+            return None
+        await self.flood.wait_for_room()
+        self._queue(message)
+        return None
+
+    async def flush(self) -> None:
+        """Wait until every queued message has been sent (or given up); for tests and shutdown."""
+        if self.flood is not None:
+            await self.flood.drain()
+
+    def _queue(self, message: OutgoingMessage) -> None:
+        assert self.flood is not None
+        person = message.private_to
+        if person is not None and person.platform != PLATFORM:
+            log.warning("telegram: a private message for a %s account cannot go through Telegram", person.platform)
+            return
+        private = person is not None
+        target = person.user_id if person is not None else message.channel.chat_id
+        try:
+            chat_id = int(target)
+        except ValueError:
+            log.warning("telegram: %r is not a Telegram chat id; message dropped", target)
+            return
+        chat_id = self.current_chat_id(chat_id)
+        group = not private and not message.channel.is_direct
+        markup = keyboard(message.buttons, self.codec)
+        chunks = split_text(message.text) or (["…"] if markup is not None else [])
+        delivery = _Delivery(message, chat_id, private)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            job = _SendJob(
+                self, chat_id, chunk, markup if last else None,
+                reply_to=message.reply_to_message_id if index == 0 and not private else None,
+                edit_id=message.edit_message_id if index == 0 else None,
+            )
+            future = self.flood.submit(chat_id, job, group=group)
+            future.add_done_callback(partial(self._settled, delivery, index))
+
+    def _settled(self, delivery: _Delivery, index: int, future: asyncio.Future[Any]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is None:
+            return
+        message = delivery.message
+        unreachable = isinstance(error, Forbidden) or (
+            isinstance(error, BadRequest) and "chat not found" in str(error).lower())
+        if unreachable and delivery.private and not message.channel.is_direct:
+            if index == 0 and self.flood is not None and not self._stopping:
+                self._queue(self._start_me_note(message))
+            return
+        log.warning("telegram: a message to chat %s was not delivered: %s", delivery.chat_id, self._scrub(str(error)))
+
+    def _start_me_note(self, message: OutgoingMessage) -> OutgoingMessage:
+        """A private reply bounced (the person never pressed Start): say so in the group instead."""
+        person = message.private_to
+        assert person is not None
+        t = self._t(person.language)
+        name = f"@{person.username}" if person.username else person.display_name
+        return OutgoingMessage(
+            channel=message.channel,
+            text=t("{name}, I cannot write to you privately yet: open a chat with @{bot}, press Start, "
+                   "then try again.", name=name, bot=self._me().username),
+        )
+
+    def _t(self, language: str | None) -> Translator:
+        return self.app.translator(language)
+
+    # -- files -------------------------------------------------------------------------------------
+    async def fetch_attachment(self, ref: str) -> bytes:
+        """The bytes of a photo or file a user sent (``Attachment.ref`` is its ``file_id``)."""
+        bot = self.require_bot()
+        file = await self._retrying(lambda: bot.get_file(ref), "getFile")
+        return bytes(await file.download_as_bytearray())
+
+    # -- the command menu --------------------------------------------------------------------------
+    async def commands_changed(self) -> None:
+        await self._refresh_menu()
+
+    async def _on_plugin_toggled(self, event: PluginToggled, uow: UnitOfWork) -> None:
+        """A community switched a plugin, so its groups' menus change: wake the menu task.
+
+        Nothing is started from here: a task created inside the bus's transaction would inherit its
+        database connection (Tortoise keeps it in a context variable) and use it after the commit.
+        """
+        self._menu_wanted.set()
+
+    async def _refresh_menu_quietly(self) -> None:
+        try:
+            await self._refresh_menu()
+        except Exception as error:
+            log.warning("telegram: could not update the command menu (%s)", self._scrub(str(error)))
+
+    async def _keep_menu_fresh(self) -> None:
+        """Updates the menu when asked, and every ``plugins.refresh_seconds`` for changes made by another
+        process (``linli plugins enable``, other workers); Telegram is called only when a menu changed."""
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._menu_wanted.wait(), self.app.settings.plugins.refresh_seconds)
+            self._menu_wanted.clear()
+            await self._refresh_menu_quietly()
+
+    async def _refresh_menu(self) -> None:
+        async with self._menu_lock:
+            bot = self.require_bot()
+            desired = await desired_menus(self.app)
+            for (chat_id, language), menu in desired.items():
+                if self._menus.get((chat_id, language)) == menu:
+                    continue
+                scope = BotCommandScopeDefault() if chat_id is None else BotCommandScopeChat(chat_id)
+                commands = [BotCommand(name, description) for name, description in menu]
+                await self._retrying(
+                    partial(bot.set_my_commands, commands, scope=scope, language_code=language or None),
+                    "setMyCommands")
+                self._menus[(chat_id, language)] = menu
+            for chat_id, language in [key for key in self._menus if key not in desired]:
+                await self._retrying(
+                    partial(bot.delete_my_commands, scope=BotCommandScopeChat(chat_id or 0),
+                            language_code=language or None),
+                    "deleteMyCommands")
+                del self._menus[(chat_id, language)]

@@ -1,0 +1,226 @@
+"""Telegram's objects to the core's neutral model and back, as plain functions that are easy to test.
+
+Inbound: a group or supergroup is a channel, a private chat a direct channel, a Telegram user an
+identity (display name, @username, language, whether they administer the chat). ``/cmd@ourbot`` is
+the command ``/cmd``; ``/cmd@otherbot`` is somebody else's business and is ignored. A photo is its
+largest size, by ``file_id``, downloaded only if a plugin asks (:meth:`TelegramAdapter.fetch_attachment`).
+
+Outbound: core buttons become an inline keyboard whose ``callback_data`` is the button's command line
+(Telegram allows 64 bytes; longer data is replaced by a short key remembered in memory), and a text
+longer than Telegram's 4096 characters is cut into several messages at line ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, User
+
+from core.events import Attachment, Button, ChannelRef, IdentityRef
+
+PLATFORM = "telegram"
+#: Telegram's limit for one message's text (after entity parsing), counted here in UTF-16 code units,
+#: Telegram's own unit, so that emoji (two units) never push a message over.
+TEXT_LIMIT = 4096
+CALLBACK_DATA_LIMIT = 64
+GROUP_TYPES = frozenset({Chat.GROUP, Chat.SUPERGROUP})
+#: The user Telegram shows as the sender of a group admin who posts "anonymously" as the group.
+ANONYMOUS_ADMIN_ID = 1087968824
+
+
+# -- inbound -----------------------------------------------------------------------------------------
+def language_of(code: str | None) -> str | None:
+    """A Telegram client language (``zh-hans``, ``en-US``) as one of linli's languages, if it is one."""
+    if not code:
+        return None
+    code = code.lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    if code.startswith("en"):
+        return "en"
+    return None
+
+
+def display_name(user: User) -> str:
+    return user.full_name.strip() or (user.username or str(user.id))
+
+
+def identity_of(user: User, *, is_admin: bool = False) -> IdentityRef:
+    return IdentityRef(
+        PLATFORM,
+        str(user.id),
+        display_name(user),
+        username=user.username,
+        is_chat_admin=is_admin,
+        language=language_of(user.language_code),
+    )
+
+
+def channel_of(chat: Chat) -> ChannelRef:
+    is_direct = chat.type == Chat.PRIVATE
+    title = chat.title or chat.full_name or chat.username or str(chat.id)
+    return ChannelRef(PLATFORM, str(chat.id), title, is_direct=is_direct)
+
+
+def is_group(chat: Chat) -> bool:
+    return chat.type in GROUP_TYPES
+
+
+def text_and_entities(message: Message) -> tuple[str, dict[MessageEntity, str]]:
+    """The text of a message or the caption of a photo, with its entities resolved to substrings."""
+    if message.text is not None:
+        return message.text, message.parse_entities()
+    if message.caption is not None:
+        return message.caption, message.parse_caption_entities()
+    return "", {}
+
+
+def command_address(text: str) -> tuple[str, str | None]:
+    """Split ``/cmd@bot rest`` into (``/cmd rest``, ``bot``); texts without ``@bot`` come back as they are."""
+    stripped = text.lstrip()
+    if not stripped.startswith(("/", "／")):
+        return text, None
+    head, space, rest = stripped.partition(" ")
+    name, at, target = head.partition("@")
+    if not at:
+        return text, None
+    return name + space + rest, target
+
+
+def addressed_text(text: str, bot_username: str) -> str | None:
+    """The text to hand to the core: ``@ourbot`` removed from a command, None for another bot's command."""
+    cleaned, target = command_address(text)
+    if target is None:
+        return text
+    if target.lower() != bot_username.lower():
+        return None
+    return cleaned
+
+
+def mentions_of(
+    entities: Mapping[MessageEntity, str],
+    *,
+    known: Callable[[str], IdentityRef | None],
+    bot_username: str,
+) -> tuple[IdentityRef, ...]:
+    """The people a message mentions, as far as Telegram tells us who they are.
+
+    A ``text_mention`` (someone without a username, picked from the member list) carries the user.
+    An ``@username`` does not: it is resolved from the people the adapter has seen, and otherwise left
+    to the core, which looks the username up among the community's members.
+    """
+    found: dict[str, IdentityRef] = {}
+    for entity, value in entities.items():
+        ref: IdentityRef | None = None
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None:
+            ref = identity_of(entity.user)
+        elif entity.type == MessageEntity.MENTION and value.lstrip("@").lower() != bot_username.lower():
+            ref = known(value.lstrip("@"))
+        if ref is not None:
+            found.setdefault(ref.user_id, ref)
+    return tuple(found.values())
+
+
+def photo_of(message: Message) -> Attachment | None:
+    """The largest size of a photo (Telegram lists them smallest first), as a lazily fetched file id."""
+    if not message.photo:
+        return None
+    largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
+    return Attachment("photo", largest.file_id, caption=message.caption)
+
+
+def document_of(message: Message) -> Attachment | None:
+    """A photo sent "as a file" keeps its quality; it is evidence too."""
+    document = message.document
+    if document is None:
+        return None
+    kind = "photo" if (document.mime_type or "").startswith("image/") else "file"
+    return Attachment(kind, document.file_id, caption=message.caption)
+
+
+# -- outbound ----------------------------------------------------------------------------------------
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, limit: int) -> list[str]:
+    """Cut one over-long line into pieces of at most ``limit`` units, at a space where there is one."""
+    pieces: list[str] = []
+    while utf16_len(line) > limit:
+        size, end = 0, 0
+        for end, char in enumerate(line):  # noqa: B007 - end is used after the loop
+            size += utf16_len(char)
+            if size > limit:
+                break
+        space = line.rfind(" ", 0, end)
+        cut = space if space > end // 2 else max(end, 1)
+        pieces.append(line[:cut])
+        line = line[cut:].lstrip(" ") if cut == space else line[cut:]
+    pieces.append(line)
+    return pieces
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut ``text`` into messages of at most ``limit`` UTF-16 units, at line ends where possible.
+
+    Lines stay whole unless one line alone is too long. Pieces that are only whitespace are dropped,
+    because Telegram refuses an empty message.
+    """
+    if utf16_len(text) <= limit:
+        return [text] if text.strip() else []
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        for piece in _cut(line, limit):
+            extra = utf16_len(piece) + (1 if current else 0)
+            if current and size + extra > limit:
+                chunks.append("\n".join(current))
+                current, size, extra = [], 0, utf16_len(piece)
+            current.append(piece)
+            size += extra
+    if current:
+        chunks.append("\n".join(current))
+    return [chunk for chunk in chunks if chunk.strip()]
+
+
+class ButtonCodec:
+    """``callback_data`` for core buttons: the command line itself when it fits in 64 bytes.
+
+    Longer data (or data that could be mistaken for a key) is replaced by ``~`` and a hash, remembered
+    for the last ``capacity`` such buttons; after a restart such a button answers that it has expired,
+    which is rare because core buttons are short command lines like ``/claim 12``.
+    """
+
+    PREFIX = "~"
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._long: OrderedDict[str, str] = OrderedDict()
+
+    def encode(self, data: str) -> str:
+        if len(data.encode()) <= CALLBACK_DATA_LIMIT and not data.startswith(self.PREFIX) and data:
+            return data
+        key = self.PREFIX + hashlib.sha256(data.encode()).hexdigest()[:40]
+        self._long[key] = data
+        self._long.move_to_end(key)
+        while len(self._long) > self.capacity:
+            self._long.popitem(last=False)
+        return key
+
+    def decode(self, data: str) -> str | None:
+        """The core's button data for a pressed button; None when it is no longer known."""
+        if data.startswith(self.PREFIX):
+            return self._long.get(data)
+        return data
+
+
+def keyboard(buttons: Sequence[Sequence[Button]], codec: ButtonCodec) -> InlineKeyboardMarkup | None:
+    rows = [
+        [InlineKeyboardButton(button.label.strip() or "·", callback_data=codec.encode(button.data)) for button in row]
+        for row in buttons
+        if row
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None

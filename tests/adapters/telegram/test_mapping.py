@@ -1,0 +1,137 @@
+"""Telegram objects ↔ the core's neutral model, on updates shaped by the emulator (no network)."""
+
+from __future__ import annotations
+
+import pytest
+from telegram import Update
+
+from adapters.telegram.mapping import (
+    CALLBACK_DATA_LIMIT,
+    ButtonCodec,
+    addressed_text,
+    channel_of,
+    identity_of,
+    keyboard,
+    language_of,
+    mentions_of,
+    photo_of,
+    split_text,
+    text_and_entities,
+    utf16_len,
+)
+from core.events import Button, IdentityRef
+from tests.telegram_emulator import BotApiEmulator, tiny_png
+
+
+@pytest.fixture
+def world() -> BotApiEmulator:
+    return BotApiEmulator()  # never started: only its world model and update shapes are used
+
+
+def update(emu: BotApiEmulator, update_id: int) -> Update:
+    parsed = Update.de_json(emu.injected[update_id], None)
+    assert parsed is not None
+    return parsed
+
+
+def test_chats_and_people(world: BotApiEmulator) -> None:
+    alice = world.add_user("Alice", last_name="Li", username="alice", language_code="en-GB")
+    group = world.add_chat("supergroup", title="邻里", members=[alice])
+    message = update(world, world.user_says(group, alice, "hi")).message
+    assert message is not None and message.from_user is not None
+    assert channel_of(message.chat).key == f"telegram:{group.id}"
+    assert channel_of(message.chat).title == "邻里" and not channel_of(message.chat).is_direct
+    assert identity_of(message.from_user, is_admin=True) == IdentityRef(
+        "telegram", str(alice.id), "Alice Li", username="alice", is_chat_admin=True, language="en")
+    private = update(world, world.user_says(world.private_chat(alice), alice, "hi")).message
+    assert private is not None and channel_of(private.chat).is_direct
+    assert channel_of(private.chat).title == "Alice Li"
+
+
+@pytest.mark.parametrize(("code", "language"), [("zh-hans", "zh_CN"), ("zh-TW", "zh_CN"), ("en", "en"),
+                                                ("ru", None), (None, None)])
+def test_client_languages(code: str | None, language: str | None) -> None:
+    assert language_of(code) == language
+
+
+@pytest.mark.parametrize(("text", "handed"), [
+    ("/help", "/help"),
+    ("/help@linli_test_bot", "/help"),
+    ("/claim@Linli_Test_Bot 3 A1", "/claim 3 A1"),
+    ("/help@other_bot", None),
+    ("/claim@other_bot 3", None),
+    ("hello @linli_test_bot", "hello @linli_test_bot"),
+    ("／认领 1", "／认领 1"),
+])
+def test_commands_addressed_to_this_bot_or_another(text: str, handed: str | None) -> None:
+    assert addressed_text(text, "linli_test_bot") == handed
+
+
+def test_mentions_with_and_without_a_username(world: BotApiEmulator) -> None:
+    alice = world.add_user("Alice", username="alice")
+    bob = world.add_user("Bob")  # no username: mentioned by picking him from the member list
+    group = world.add_chat("group", members=[alice, bob])
+    message = update(world, world.user_says(group, alice, "/thanks Bob @carol @alice @linli_test_bot",
+                                            text_mentions={"Bob": bob})).message
+    assert message is not None
+    _, entities = text_and_entities(message)
+    known = {"alice": identity_of(message.from_user)} if message.from_user else {}
+    found = mentions_of(entities, known=lambda name: known.get(name.lower()), bot_username="linli_test_bot")
+    assert [(m.user_id, m.display_name) for m in found] == [(str(bob.id), "Bob"), (str(alice.id), "Alice")]
+
+
+def test_photo_is_its_largest_size_with_the_caption(world: BotApiEmulator) -> None:
+    alice = world.add_user("Alice")
+    chat = world.private_chat(alice)
+    message = update(world, world.user_sends_photo(chat, alice, tiny_png(900, 600), caption="/done 1 搞定")).message
+    assert message is not None
+    attachment = photo_of(message)
+    assert attachment is not None and attachment.kind == "photo"
+    assert attachment.ref == message.photo[-1].file_id and message.photo[-1].width == 900
+    assert text_and_entities(message)[0] == "/done 1 搞定"
+
+
+def test_split_text_at_line_ends_within_the_limit() -> None:
+    assert split_text("short") == ["short"]
+    assert split_text("   \n  ") == []
+    lines = [f"{n:04d} " + "邻" * 90 for n in range(200)]
+    text = "\n".join(lines)
+    chunks = split_text(text)
+    assert len(chunks) > 1
+    assert all(utf16_len(c) <= 4096 for c in chunks)
+    assert "\n".join(chunks) == text, "nothing lost, lines kept whole"
+    exact = "x" * 4096
+    assert split_text(exact) == [exact]
+
+
+def test_split_text_cuts_an_endless_line_and_counts_emoji_as_two() -> None:
+    emoji = "🎉" * 3000  # 6000 UTF-16 units in one line
+    chunks = split_text(emoji)
+    assert [utf16_len(c) for c in chunks] == [4096, 6000 - 4096]
+    words = " ".join(["邻里"] * 3000)
+    cut = split_text(words)
+    assert all(utf16_len(c) <= 4096 for c in cut)
+    assert all(not c.startswith(" ") and not c.endswith(" ") for c in cut), "cut at a space"
+
+
+def test_button_data_fits_in_callback_data() -> None:
+    codec = ButtonCodec(capacity=2)
+    assert codec.encode("/claim 12") == "/claim 12"
+    long = "/verify 12 " + "王" * 40
+    key = codec.encode(long)
+    assert len(key.encode()) <= CALLBACK_DATA_LIMIT and key.startswith("~")
+    assert codec.decode(key) == long
+    assert codec.decode("/claim 12") == "/claim 12"
+    assert codec.decode("~unknown") is None, "a button from before a restart has expired"
+    codec.encode("/x " + "a" * 80)
+    codec.encode("/y " + "b" * 80)
+    assert codec.decode(key) is None, "only the latest long buttons are remembered"
+
+
+def test_keyboard_rows() -> None:
+    markup = keyboard([[Button("认领 #1", "/claim 1"), Button("详情", "/project 1")], [], [Button(" ", "/x")]],
+                      ButtonCodec())
+    assert markup is not None
+    assert [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard] == [
+        [("认领 #1", "/claim 1"), ("详情", "/project 1")], [("·", "/x")]]
+    assert keyboard([], ButtonCodec()) is None
