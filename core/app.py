@@ -31,7 +31,7 @@ from core.events import DomainEvent, Event, MessageReceived, OutgoingMessage
 from core.i18n import Catalogs, Translator
 from core.identity import Channel, Community, User, membership_for, user_for
 from core.plugins import PluginManager
-from core.scheduler import JobSpec, Scheduler
+from core.scheduler import Scheduler
 from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ class Application:
                 self.bus.subscribe(Subscription(sub.event_type, sub.handler, plugin))
         for plugin, jobs in self.plugins.collect("linli_jobs"):
             for job in jobs:
-                self.scheduler.register(JobSpec(job.name, job.handler, job.every, plugin))
+                self.scheduler.register(replace(job, plugin=plugin))
 
     @property
     def commands(self) -> list[Command]:
@@ -210,6 +210,13 @@ class Application:
             self.remember_language(community)
         language = community.language if community else (user.language or event.sender.language)
         return CommandContext(self, event, uow, user, self.translator(language), community, membership)
+
+    async def has_badge(self, community_id: int, user_id: int, badge: str) -> bool:
+        """Whether an enabled plugin vouches for a verified badge (``linli_user_has_badge``)."""
+        answer = await self.plugins.first_result(
+            "linli_user_has_badge", community_id, community_id=community_id, user_id=user_id, badge=badge
+        )
+        return bool(answer)
 
     async def render_names(self, community_id: int | None, user_ids: list[int]) -> dict[int, str]:
         """Display names with every enabled plugin's decorations: the one way names are shown."""

@@ -61,6 +61,10 @@ class CommandContext:
         """This plugin's settings for this community: settings.toml ``[plugin.<name>]`` and /config changes."""
         return self.app.plugin_settings(self.plugin, model, self.community.id if self.community else None)
 
+    async def has_badge(self, user_id: int, badge: str) -> bool:
+        """Whether the person holds a verified badge (e.g. "party_member"), asked of the plugins that grant them."""
+        return await self.app.has_badge(self.community_id, user_id, badge)
+
     async def resolve_mention(self, raw: str) -> User | None:
         name = raw.lstrip("@")
         for mention in self.event.mentions:

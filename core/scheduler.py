@@ -15,28 +15,37 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel
 from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 
+from core.events import Button, OutgoingMessage
+from core.i18n import Translator
+from core.identity import Channel, Community
 from core.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from core.app import Application
 
 log = logging.getLogger(__name__)
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 DISABLED_RETRY = timedelta(hours=1)
 MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass
 class JobContext:
-    """What a job handler gets. Periodic jobs see the ``communities`` where their plugin is on."""
+    """What a job handler gets, and the services it may use without reaching into the core.
+
+    A job declared ``per_community`` runs once per community where its plugin is on, each run in its own
+    transaction, with ``community_id`` set; other periodic jobs see the ``communities`` where it is on.
+    """
 
     app: Application
     uow: UnitOfWork
@@ -44,6 +53,32 @@ class JobContext:
     community_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     communities: list[int] = field(default_factory=list)
+    plugin: str = "core"
+
+    def _community(self) -> int:
+        if self.community_id is None:
+            raise RuntimeError("this job runs for no particular community")
+        return self.community_id
+
+    def settings(self, model: type[SettingsT]) -> SettingsT:
+        """The plugin's settings for this job's community (as ``CommandContext.settings``)."""
+        return self.app.plugin_settings(self.plugin, model, self.community_id)
+
+    async def translator(self) -> Translator:
+        """Translations into the community's language, the plugin's own strings first."""
+        community = await Community.get(id=self._community())
+        return self.app.translator(community.language, self.plugin)
+
+    async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
+        return await self.app.render_names(self._community(), list(dict.fromkeys(user_ids)))
+
+    async def has_badge(self, user_id: int, badge: str) -> bool:
+        return await self.app.has_badge(self._community(), user_id, badge)
+
+    async def announce(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> None:
+        """Post to every chat of the community."""
+        for channel in await Channel.filter(community_id=self._community(), is_direct=False):
+            self.uow.send(OutgoingMessage(channel=channel.ref(), text=text, buttons=tuple(tuple(r) for r in buttons)))
 
 
 JobHandler = Callable[[JobContext], Awaitable[None]]
@@ -57,6 +92,9 @@ class JobSpec:
     handler: JobHandler
     every: timedelta | None = None
     plugin: str = "core"
+    #: Run once per community where the plugin is on, each in its own transaction (locks held briefly,
+    #: one community's failure does not undo another's work).
+    per_community: bool = False
 
 
 class ScheduledJob(Model):
@@ -112,7 +150,7 @@ class Scheduler:
         await ScheduledJob.update_or_create(
             key=key,
             defaults={"spec": spec, "run_at": at, "community_id": community_id, "payload": payload or {},
-                      "interval_seconds": None, "attempts": 0},
+                      "interval_seconds": None, "attempts": 0, "lease_owner": None, "lease_until": None},
         )
 
     async def cancel(self, key: str) -> None:
@@ -161,32 +199,39 @@ class Scheduler:
             await self._release(job, run_at=now + DISABLED_RETRY)
             return False
         communities = [c for c in await self.app.community_ids() if plugins.is_enabled(c, spec.plugin)]
+        targets = communities if spec.per_community and job.community_id is None else [job.community_id]
+        one_shot = not job.interval_seconds
+        failure: Exception | None = None
+        for community_id in targets:
 
-        async def work(uow: UnitOfWork) -> None:
-            await spec.handler(JobContext(self.app, uow, now, job.community_id, dict(job.payload), communities))
+            async def work(uow: UnitOfWork, community_id: int | None = community_id) -> None:
+                await spec.handler(JobContext(self.app, uow, now, community_id, dict(job.payload), communities,
+                                              spec.plugin))
+                if one_shot:  # done in the job's own transaction: its effects and its end commit together
+                    await ScheduledJob.filter(id=job.id, lease_owner=self.owner).delete()
 
-        try:
-            await self.app.bus.run_in_transaction(work)
-        except Exception as exc:
-            log.exception("job %s failed", job.key)
+            try:
+                await self.app.bus.run_in_transaction(work)
+            except Exception as exc:
+                log.exception("job %s failed (community %s)", job.key, community_id)
+                failure = exc
+        if failure is not None and (one_shot or len(targets) == 1):
             backoff = min(timedelta(seconds=30 * 2**job.attempts), MAX_BACKOFF)
-            await ScheduledJob.filter(id=job.id).update(
-                attempts=job.attempts + 1, last_error=repr(exc)[:2000], lease_owner=None, lease_until=None,
+            await ScheduledJob.filter(id=job.id, lease_owner=self.owner).update(
+                attempts=job.attempts + 1, last_error=repr(failure)[:2000], lease_owner=None, lease_until=None,
                 run_at=now + backoff,
             )
             return False
-        if job.interval_seconds:
-            interval = timedelta(seconds=job.interval_seconds)
+        if not one_shot:
+            interval = timedelta(seconds=job.interval_seconds or 0)
             next_run = job.run_at + interval
             if next_run <= now:  # missed runs are not replayed one by one: once is enough
                 next_run = now + interval
             await self._release(job, run_at=next_run, attempts=0)
-        else:
-            await ScheduledJob.filter(id=job.id, lease_owner=self.owner).delete()
         return True
 
     async def _release(self, job: ScheduledJob, *, run_at: datetime, attempts: int | None = None) -> None:
         values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "run_at": run_at}
         if attempts is not None:
             values["attempts"] = attempts
-        await ScheduledJob.filter(id=job.id).update(**values)
+        await ScheduledJob.filter(id=job.id, lease_owner=self.owner).update(**values)

@@ -17,6 +17,9 @@ class Reminder:
     def __init__(self) -> None:
         self.runs: list[tuple[str, int | None, dict[str, Any]]] = []
 
+    def ran(self, *names: str) -> list[tuple[str, int | None, dict[str, Any]]]:
+        return [r for r in self.runs if r[0] in names]
+
     @hookimpl
     def linli_manifest(self) -> PluginManifest:
         return PluginManifest(name="reminder", title_zh="提醒", title_en="Reminder", version="1")
@@ -34,8 +37,20 @@ class Reminder:
             self.runs.append(("flaky", None, {}))
             raise RuntimeError("temporary")
 
+        async def again(ctx: JobContext) -> None:
+            self.runs.append(("again", None, ctx.payload))
+            await ctx.app.scheduler.schedule("reminder.again", ctx.now + timedelta(days=1), key="again",
+                                             payload={"n": ctx.payload["n"] + 1})
+
+        async def each(ctx: JobContext) -> None:
+            self.runs.append(("each", ctx.community_id, {}))
+            await ctx.announce(f"sweeping {ctx.community_id}")
+            if ctx.community_id == 1:
+                raise RuntimeError("community 1 is broken")
+
         return [JobSpec("reminder.remind", remind), JobSpec("reminder.daily", daily, every=timedelta(days=1)),
-                JobSpec("reminder.flaky", flaky)]
+                JobSpec("reminder.flaky", flaky), JobSpec("reminder.again", again),
+                JobSpec("reminder.each", each, every=timedelta(hours=1), per_community=True)]
 
 
 def _channel() -> ChannelRef:
@@ -66,9 +81,9 @@ async def test_rescheduling_the_same_key_moves_the_job(reminders: tuple[Harness,
     await h.app.scheduler.schedule("reminder.remind", h.clock() + timedelta(hours=1), key="r:2", payload={"n": 2})
     await h.app.scheduler.schedule("reminder.remind", h.clock() + timedelta(hours=5), key="r:2", payload={"n": 3})
     await h.run_jobs(after=timedelta(hours=2))
-    assert plugin.runs == []
+    assert plugin.ran("remind") == []
     await h.run_jobs(after=timedelta(hours=4))
-    assert plugin.runs == [("remind", None, {"n": 3})]
+    assert plugin.ran("remind") == [("remind", None, {"n": 3})]
 
 
 async def test_jobs_survive_a_restart_and_a_missed_periodic_run_happens_at_start(
@@ -80,7 +95,8 @@ async def test_jobs_survive_a_restart_and_a_missed_periodic_run_happens_at_start
     h.clock.advance(timedelta(days=3))  # the process was down for three days
     await h.restart()
     await h.run_jobs()
-    assert sorted(r[0] for r in plugin.runs) == ["daily", "remind"], "the missed daily run happens once, not 3×"
+    assert sorted(r[0] for r in plugin.ran("daily", "remind")) == ["daily", "remind"], (
+        "the missed daily run happens once, not 3×")
     job = await ScheduledJob.get(key="reminder.daily")
     assert job.run_at == h.clock() + timedelta(days=1)
 
@@ -122,7 +138,27 @@ async def test_a_community_job_of_a_disabled_plugin_waits_instead_of_being_lost(
     await h.send("王书记", "/disable reminder")
     await h.app.scheduler.schedule("reminder.remind", h.clock(), key="r:6", community_id=1, payload={"n": 7})
     await h.run_jobs()
-    assert plugin.runs == []
+    assert plugin.ran("remind", "each") == []
     await h.send("王书记", "/enable reminder")
     await h.run_jobs(after=timedelta(hours=1, minutes=1))
-    assert [r[0] for r in plugin.runs] == ["remind"]
+    assert [r[0] for r in plugin.ran("remind")] == ["remind"]
+
+
+async def test_a_job_that_reschedules_itself_keeps_its_next_run(reminders: tuple[Harness, Reminder]) -> None:
+    h, plugin = reminders
+    await h.app.scheduler.schedule("reminder.again", h.clock(), key="again", payload={"n": 1})
+    await h.run_jobs()
+    await h.run_jobs(after=timedelta(days=1))
+    assert [r[2]["n"] for r in plugin.runs if r[0] == "again"] == [1, 2]
+    assert await ScheduledJob.filter(key="again").count() == 1
+
+
+async def test_per_community_jobs_run_separately_and_a_failure_stays_in_its_community(
+    reminders: tuple[Harness, Reminder],
+) -> None:
+    h, plugin = reminders
+    await h.send("王书记", "/setup 第二社区", room="other")
+    await h.run_jobs(after=timedelta(hours=1, minutes=1))
+    assert sorted(r[1] for r in plugin.runs if r[0] == "each") == [1, 2]
+    assert "sweeping 2" in h.said("other"), "community 2's work committed and was sent"
+    assert "sweeping 1" not in h.said("group"), "community 1's failed run sent nothing"
