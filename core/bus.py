@@ -164,6 +164,7 @@ class EventBus:
                 current = todo.popleft()
                 await self._run_subscribers(current, uow)
                 todo.extend(uow.take_events())
+        uow.committed()
         self.handled += 1
         if uow.outbox:
             await self._host.deliver(uow.outbox)
@@ -179,6 +180,7 @@ class EventBus:
                 current = todo.popleft()
                 await self._run_subscribers(current, uow)
                 todo.extend(uow.take_events())
+        uow.committed()
         if uow.outbox:
             await self._host.deliver(uow.outbox)
         return result

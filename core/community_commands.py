@@ -47,7 +47,7 @@ async def setup(ctx: CommandContext, name: str) -> None:
         title=ctx.event.channel.title[:256], community=community,
     )
     await Membership.create(community=community, user=ctx.user, roles=[Role.ORGANIZER.value])
-    ctx.app.bind_channel(ctx.event.channel.key, community)
+    ctx.uow.on_commit(lambda: ctx.app.bind_channel(ctx.event.channel.key, community))
     ctx.community = community
     t = ctx.t = ctx.app.translator(community.language)
     ctx.publish(CommunityCreated(community_id=community.id, name=name, organizer_user_id=ctx.user.id))
@@ -70,7 +70,7 @@ async def _join(ctx: CommandContext, name: str) -> None:
         platform=ctx.event.channel.platform, chat_id=ctx.event.channel.chat_id,
         title=ctx.event.channel.title[:256], community=community,
     )
-    ctx.app.bind_channel(ctx.event.channel.key, community)
+    ctx.uow.on_commit(lambda: ctx.app.bind_channel(ctx.event.channel.key, community))
     ctx.community = community
     ctx.t = ctx.app.translator(community.language)
     ctx.reply(ctx.t("This chat now belongs to {community}.", community=name))

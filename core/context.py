@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from core.arguments import ArgError
 from core.commands import parse_line
 from core.events import Button, DomainEvent, MessageReceived, OutgoingMessage
-from core.i18n import Translator
-from core.identity import Channel, Community, Membership, User, find_member_by_name, user_for
+from core.i18n import N_, Translator
+from core.identity import Channel, Community, Membership, User, find_members_by_name, user_for
 from core.permissions import Role, allows
 from core.unit_of_work import UnitOfWork
 
@@ -66,13 +67,18 @@ class CommandContext:
         return await self.app.has_badge(self.community_id, user_id, badge)
 
     async def resolve_mention(self, raw: str) -> User | None:
+        """The person ``@name`` means here; raises ArgError when several people share that name."""
         name = raw.lstrip("@")
-        for mention in self.event.mentions:
+        for mention in self.event.mentions:  # the platform said exactly whom (e.g. a tapped name)
             if name in (mention.username, mention.display_name, mention.user_id):
                 return await user_for(mention)
         if self.community is None:
             return None
-        return await find_member_by_name(self.community.id, self.event.channel.platform, name)
+        users = await find_members_by_name(self.community.id, self.event.channel.platform, name)
+        if len(users) > 1:
+            raise ArgError(N_("Several people here are called {value}; use their @username, or tap their name "
+                              "to mention them."), value=raw)
+        return users[0] if users else None
 
     async def run(self, line: str) -> None:
         """Run ``line`` as if this person had typed it here (role checks, arguments, dialogs included)."""

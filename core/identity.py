@@ -135,19 +135,24 @@ async def community_for_channel(channel: ChannelRef) -> Community | None:
     return row.community if row else None
 
 
-async def find_member_by_name(community_id: int, platform: str, name: str) -> User | None:
-    """Resolve ``@name`` typed in a chat: a platform username first, then a display name, in this community."""
+async def find_members_by_name(community_id: int, platform: str, name: str) -> list[User]:
+    """Who ``@name`` typed in a chat can mean in this community, most specific match first.
+
+    A platform username is unique, so it wins; display names are not, so several people may match and
+    the caller must ask which one is meant rather than pick one.
+    """
     name = name.lstrip("@")
-    for filters in ({"username": name}, {"display_name": name}):
-        identities = await Identity.filter(
-            platform=platform, user__memberships__community_id=community_id, **filters
-        ).select_related("user")
-        if identities:
-            return identities[0].user
-    for filters in ({"username": name}, {"display_name": name}):
+    searches = (
+        {"platform": platform, "username": name},
+        {"platform": platform, "display_name": name},
+        {"username": name},
+        {"display_name": name},
+    )
+    for filters in searches:
         identities = await Identity.filter(user__memberships__community_id=community_id, **filters).select_related(
             "user"
         )
-        if identities:
-            return identities[0].user
-    return None
+        users = {i.user.id: i.user for i in identities}
+        if users:
+            return list(users.values())
+    return []

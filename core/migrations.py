@@ -32,7 +32,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
 from core.config import ConfigError, Settings
-from core.storage import close_database, tortoise_config
+from core.storage import check_connection, close_database, database_errors, tortoise_config
 
 RELATIONS = (ForeignKeyFieldInstance, OneToOneFieldInstance, ManyToManyFieldInstance)
 MIGRATIONS_PACKAGE = "migrations"
@@ -77,15 +77,17 @@ def _by_connection(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 async def pending_migrations(config: dict[str, Any]) -> list[str]:
     """``app.name`` of every migration not applied yet. Opens and closes the database itself."""
     _check_packages(config)
-    await Tortoise.init(config=config, init_connections=False)
-    try:
-        pending: list[str] = []
-        for connection, apps in _by_connection(config).items():
-            steps = await MigrationExecutor(get_connection(connection), apps).plan()
-            pending += [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
-        return pending
-    finally:
-        await close_database()
+    async with database_errors(config["connections"]["default"]):
+        await Tortoise.init(config=config, init_connections=False)
+        try:
+            pending: list[str] = []
+            for connection, apps in _by_connection(config).items():
+                await check_connection(connection)  # plan() reads an unreachable database as an empty one
+                steps = await MigrationExecutor(get_connection(connection), apps).plan()
+                pending += [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
+            return pending
+        finally:
+            await close_database()
 
 
 async def apply_migrations(config: dict[str, Any]) -> list[str]:
@@ -98,9 +100,16 @@ async def apply_migrations(config: dict[str, Any]) -> list[str]:
         if event == "apply_done":
             applied.append(f"{app}.{name}")
 
+    async with database_errors(config["connections"]["default"]):
+        await _apply(config, progress)
+    return applied
+
+
+async def _apply(config: dict[str, Any], progress: Any) -> None:
     await Tortoise.init(config=config, init_connections=False)
     try:
         for connection_name, apps in _by_connection(config).items():
+            await check_connection(connection_name)
             connection = get_connection(connection_name)
             sqlite = connection.capabilities.dialect == "sqlite"
             if sqlite:  # outside any transaction, or SQLite ignores it
@@ -113,7 +122,6 @@ async def apply_migrations(config: dict[str, Any]) -> list[str]:
                     await connection.execute_script("PRAGMA foreign_keys=ON")
                     if broken:
                         raise RuntimeError(f"foreign keys broken by the migration: {broken}")
-        return applied
     finally:
         await close_database()
 

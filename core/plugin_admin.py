@@ -48,7 +48,7 @@ async def set_plugin(settings: Settings, community_name: str, plugin: str, enabl
         community = await _community(community_name)
 
         async def toggle(uow: UnitOfWork) -> bool:
-            changed = await app.plugins.set_enabled(community.id, plugin, enabled)
+            changed = await app.plugins.set_enabled(community.id, plugin, enabled, uow)
             if changed:
                 uow.publish(PluginToggled(community_id=community.id, plugin=plugin, enabled=enabled))
             return changed

@@ -11,7 +11,7 @@ from core.arguments import Arg, Rest, Text
 from core.commands import command
 from core.context import CommandContext
 from core.events import PluginToggled
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.permissions import Role
 from core.plugins import PluginError
 
@@ -33,7 +33,7 @@ async def _toggle(ctx: CommandContext, name: str, enabled: bool) -> None:
     t = ctx.t
     manager = ctx.app.plugins
     try:
-        changed = await manager.set_enabled(ctx.community_id, name, enabled)
+        changed = await manager.set_enabled(ctx.community_id, name, enabled, ctx.uow)
     except PluginError as error:
         ctx.reply(t(error.message, **error.values))
         return
@@ -83,11 +83,19 @@ async def config(ctx: CommandContext, plugin: str, key: str | None, value: str |
         ctx.reply(t("{plugin} has no settings.", plugin=manifest.title(t.language)))
         return
     current = ctx.app.plugin_settings(plugin, model, ctx.community_id)
+    own = ctx.app.translator(t.language, plugin)  # descriptions are the plugin's strings (marked with N_)
+    if key is not None and value is None and key in model.model_fields:
+        field = model.model_fields[key]
+        ctx.reply(f"{key} = {_shown(t, getattr(current, key))}" + (f" — {own(field.description)}"
+                                                                  if field.description else "")
+                  + "\n" + t("Usage: {usage}", usage=f"/config {plugin} {key} <{t('value')}>"))
+        return
     if key is None or value is None:
         lines = [t("Settings of {plugin}:", plugin=manifest.title(t.language))]
         for name, field in model.model_fields.items():
-            lines.append(f"• {name} = {getattr(current, name)!r}" + (f" — {field.description}" if field.description
-                                                                     else ""))
+            lines.append(f"• {name} = {_shown(t, getattr(current, name))}"
+                         + (f" — {own(field.description)}" if field.description else ""))
+        lines.append(t("Usage: {usage}", usage=f"/config {plugin} <{t('setting')}> <{t('value')}>"))
         ctx.reply("\n".join(lines))
         return
     if key not in model.model_fields:
@@ -101,8 +109,17 @@ async def config(ctx: CommandContext, plugin: str, key: str | None, value: str |
         ctx.reply(t("{value} is not a valid value for {key}: {problem}", value=value, key=key,
                     problem=exc.errors()[0]["msg"]))
         return
-    await manager.set_overrides(ctx.community_id, plugin, overrides)
+    await manager.set_overrides(ctx.community_id, plugin, overrides, ctx.uow)
     ctx.reply(t("{plugin}: {key} is now {value}.", plugin=manifest.title(t.language), key=key, value=value))
+
+
+def _shown(t: Translator, value: Any) -> str:
+    """A setting's value as people type it: 是/否 for switches, plain text otherwise."""
+    if isinstance(value, bool):
+        return t("yes") if value else t("no")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value.value if hasattr(value, "value") else value)
 
 
 def _parse_value(raw: str) -> Any:

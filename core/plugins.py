@@ -28,6 +28,7 @@ from core import hookspecs
 from core.config import PluginSettings
 from core.i18n import N_
 from core.manifest import PluginManifest
+from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 CORE = "core"
@@ -180,13 +181,16 @@ class PluginManager:
             return {}
         return self._overrides.get((community_id, name), {})
 
-    async def set_overrides(self, community_id: int, name: str, values: dict[str, Any]) -> None:
+    async def set_overrides(self, community_id: int, name: str, values: dict[str, Any], uow: UnitOfWork) -> None:
         """Store a community's own settings for a plugin (already validated by the caller)."""
         await PluginState.update_or_create(community_id=community_id, plugin=name, defaults={"settings": values})
-        self._overrides[(community_id, name)] = dict(values)
+        uow.on_commit(lambda: self._overrides.__setitem__((community_id, name), dict(values)))
 
-    async def set_enabled(self, community_id: int, name: str, enabled: bool) -> bool:
-        """Switch a plugin for a community; False if it already was so. Raises PluginError when refused."""
+    async def set_enabled(self, community_id: int, name: str, enabled: bool, uow: UnitOfWork) -> bool:
+        """Switch a plugin for a community; False if it already was so. Raises PluginError when refused.
+
+        The in-memory state follows when the unit of work commits, so a rolled-back change leaves no trace.
+        """
         if name not in self.manifests or name == CORE:
             raise PluginError(N_("There is no plugin called {name}. Send /plugins to see them."), name=name)
         if self.is_enabled(community_id, name) == enabled:
@@ -202,7 +206,7 @@ class PluginManager:
                 raise PluginError(N_("{dependents} need {name}; disable them first."), name=name,
                                   dependents=", ".join(dependents))
         await PluginState.update_or_create(community_id=community_id, plugin=name, defaults={"enabled": enabled})
-        self._state[(community_id, name)] = enabled
+        uow.on_commit(lambda: self._state.__setitem__((community_id, name), enabled))
         return True
 
     def model_modules(self) -> dict[str, list[str]]:

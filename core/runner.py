@@ -17,7 +17,7 @@ from adapters.base import Adapter
 from core.app import Application
 from core.config import ConfigError, Settings
 from core.migrations import settings_pending
-from core.storage import close_database, open_database
+from core.storage import close_database, database_errors, mask_url, open_database
 from core.web import start_web
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,13 @@ async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO
     out = stdout or sys.stdout
     pending = await settings_pending(settings)
     if pending:
-        print(f"linli: the database at {settings.database.url} is not up to date "
+        print(f"linli: the database at {mask_url(settings.database.url)} is not up to date "
               f"({len(pending)} migrations pending, first: {pending[0]}).\n"
               "Run `linli migrate` first (or `make run`, which does).", file=sys.stderr)
         return 2
     app = Application(settings)
-    await open_database(settings.database.url, app.plugins.model_modules())
+    async with database_errors(settings.database.url):
+        await open_database(settings.database.url, app.plugins.model_modules())
     adapters: list[Adapter] = []
     web_runner = None
     try:

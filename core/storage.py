@@ -6,12 +6,17 @@ the plugin's name, so its tables and migrations are its own business.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+from core.config import ConfigError
 
 CORE_MODELS = [
     "core.identity",
@@ -40,6 +45,31 @@ def normalise_url(url: str) -> str:
     for key, value in SQLITE_DEFAULT_PRAGMAS.items():
         query.setdefault(key, value)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@asynccontextmanager
+async def database_errors(url: str) -> AsyncIterator[None]:
+    """Turn "cannot reach / cannot open the database" into one operator-readable ConfigError."""
+    try:
+        yield
+    except (DBConnectionError, OperationalError, OSError) as exc:
+        raise ConfigError(
+            f"cannot use the database at {mask_url(url)}: {exc}. Check [database] url (or LINLI_DATABASE_URL), "
+            "that the server is running and that the database exists."
+        ) from None
+
+
+async def check_connection(name: str = "default") -> None:
+    await connections.get(name).execute_query("SELECT 1")
 
 
 def tortoise_config(url: str, plugin_models: dict[str, list[str]]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,6 +22,8 @@ class UnitOfWork:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     outbox: list[OutgoingMessage] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
+    #: In-memory changes (caches) that must follow the database only once it has committed.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def send(self, message: OutgoingMessage) -> None:
         self.outbox.append(message)
@@ -28,13 +31,22 @@ class UnitOfWork:
     def publish(self, event: DomainEvent) -> None:
         self.events.append(event)
 
-    def mark(self) -> tuple[int, int]:
-        """A point to roll back to when one handler fails and its savepoint is rolled back."""
-        return len(self.outbox), len(self.events)
+    def on_commit(self, change: Callable[[], None]) -> None:
+        self.after_commit.append(change)
 
-    def rollback_to(self, mark: tuple[int, int]) -> None:
+    def mark(self) -> tuple[int, int, int]:
+        """A point to roll back to when one handler fails and its savepoint is rolled back."""
+        return len(self.outbox), len(self.events), len(self.after_commit)
+
+    def rollback_to(self, mark: tuple[int, int, int]) -> None:
         del self.outbox[mark[0] :]
         del self.events[mark[1] :]
+        del self.after_commit[mark[2] :]
+
+    def committed(self) -> None:
+        for change in self.after_commit:
+            change()
+        self.after_commit.clear()
 
     def take_events(self) -> list[DomainEvent]:
         taken, self.events = self.events, []

@@ -775,8 +775,9 @@ class TelegramAdapter(Adapter):
 
         Nothing is started from here: a task created inside the bus's transaction would inherit its
         database connection (Tortoise keeps it in a context variable) and use it after the commit.
+        The wake-up itself waits for the commit, when the plugin manager's state has changed too.
         """
-        self._menu_wanted.set()
+        uow.on_commit(self._menu_wanted.set)
 
     async def _refresh_menu_quietly(self) -> None:
         try:

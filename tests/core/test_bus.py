@@ -207,3 +207,21 @@ async def test_publish_and_wait_reports_duplicates(community: Harness) -> None:
     event = h.event("张三", "/whoami", event_id="console:update-44")
     assert await h.app.bus.publish_and_wait(event) is True
     assert await h.app.bus.publish_and_wait(event) is False
+
+
+async def test_in_memory_changes_follow_only_a_committed_transaction() -> None:
+    bus = EventBus(FakeHost(), max_pending=10)
+    applied: list[str] = []
+
+    async def fails_after_change(event: Poked, uow: UnitOfWork) -> None:
+        uow.on_commit(lambda: applied.append("from the failed subscriber"))
+        raise RuntimeError("rolled back")
+
+    async def succeeds(event: Poked, uow: UnitOfWork) -> None:
+        uow.on_commit(lambda: applied.append("kept"))
+
+    bus.subscribe(Subscription(Poked, fails_after_change))
+    bus.subscribe(Subscription(Poked, succeeds))
+    await bus.publish(Poked(community_id=1))
+    await bus.join()
+    assert applied == ["kept"]

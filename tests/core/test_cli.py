@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,16 @@ def test_a_blocked_plugin_is_not_loaded() -> None:
     manager = PluginManager(PluginSettings(blocked=["thanks"]))
     manager.load_builtins()
     assert "thanks" not in manager.manifests
+
+
+def test_an_unreachable_database_is_reported_without_its_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgres://linli:S3cretPw@127.0.0.1:{port}/linli"
+    for command in ("migrate", "run"):
+        result = linli(command, cwd=tmp_path, LINLI_DATABASE_URL=url)
+        assert result.returncode == 2
+        assert "cannot use the database at postgres://linli:***@127.0.0.1" in result.stderr
+        assert "S3cretPw" not in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from core.events import IdentityRef
 from core.identity import Channel, Community, Identity
 from core.plugin import N_, Arg, CommandContext, Int, PluginManifest, Rest, command, hookimpl
 from core.testing import Harness
@@ -101,3 +103,12 @@ async def test_a_dialog_survives_a_restart_and_can_be_cancelled(survey: Harness)
     assert await h.say("张三", "/取消") == "已取消。"
     assert await h.send("张三", "no longer an answer") == []
     assert await h.say("张三", "/cancel") == "没有正在进行的操作。"
+
+
+async def test_an_ambiguous_name_is_not_guessed(community: Harness) -> None:
+    h = community
+    for account, username in (("zhangwei-1", "zw1"), ("zhangwei-2", "zw2")):  # two people, one display name
+        await h.deliver(replace(h.event("张伟", "/whoami"), sender=IdentityRef("console", account, "张伟", username)))
+    reply = await h.say("王书记", "/grant @张伟 organizer")
+    assert reply.startswith("这里有好几位叫 @张伟 的人")
+    assert await h.say("王书记", "/grant @zw2 organizer") == "张伟 现在是组织者了。", "a username is unambiguous"

@@ -187,3 +187,12 @@ def test_scaffolded_plugin_passes_its_own_test(tmp_path: Path) -> None:
         env={"PYTHONPATH": f"{tmp_path}:{root}", "PATH": "/usr/bin:/bin"},
     )
     assert "2 passed" in test_run.stdout, test_run.stdout + test_run.stderr
+
+
+async def test_config_shows_translated_descriptions_and_plain_values(community: Harness) -> None:
+    h = community
+    listing = await h.say("王书记", "/config thanks")
+    assert "• points = 1 — 每次感谢给被感谢者的积分" in listing
+    assert listing.endswith("用法：/config thanks <设置项> <值>")
+    assert await h.say("王书记", "/config thanks points") == (
+        "points = 1 — 每次感谢给被感谢者的积分\n用法：/config thanks points <值>")
