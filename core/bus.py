@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.dedupe import claim_event
-from core.events import Event, MessageReceived, OutgoingMessage
+from core.events import Event, MessageReceived, OutgoingMessage, PluginToggled
 from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -185,12 +185,19 @@ class EventBus:
             await self._host.deliver(uow.outbox)
         return result
 
+    def _delivers(self, subscription: Subscription, event: Event, community_id: int | None) -> bool:
+        """Core subscribers hear everything; a plugin hears its community's events while it is on there,
+        and always hears that it was itself switched on or off (so it can prepare or pause)."""
+        if subscription.plugin == CORE or self._host.plugin_enabled(community_id, subscription.plugin):
+            return True
+        return isinstance(event, PluginToggled) and event.plugin == subscription.plugin
+
     async def _run_subscribers(self, event: Event, uow: UnitOfWork) -> None:
         community_id = self._host.community_of(event)
         for subscription in list(self._subscriptions):
             if not isinstance(event, subscription.event_type):
                 continue
-            if subscription.plugin != CORE and not self._host.plugin_enabled(community_id, subscription.plugin):
+            if not self._delivers(subscription, event, community_id):
                 continue
             mark = uow.mark()
             try:

@@ -26,19 +26,15 @@ from core.plugin import (
     parse_line,
 )
 from plugins.claims.arguments import Deadline, Person, Places, PlacesSpec, parse_options
-from plugins.claims.models import ClaimStatus, ProjectStatus
-from plugins.claims.service import (
-    ClaimsError,
-    ClaimsService,
-    Origin,
-    ProjectDraft,
-    party_badge_check,
-)
+from plugins.claims.models import ClaimStatus
+from plugins.claims.service import ClaimsError, ClaimsService, Origin, ProjectDraft
 from plugins.claims.settings import ClaimsSettings
-from plugins.claims.speaker import CLAIM_MARK, CLAIM_STATUS, Speaker, origin_of, place_mark
+from plugins.claims.speaker import CLAIM_MARK, CLAIM_STATUS, Speaker, mention, origin_of, place_mark
 
 #: Largest id PostgreSQL's integer column holds; a bigger number is a typo, not a project.
 MAX_ID = 2_147_483_647
+#: The badge that lets someone claim inside a 'party members first' window.
+PARTY_BADGE = "party_member"
 PROJECT = Arg("project", Int(minimum=1, maximum=MAX_ID), label=N_("project"))
 ACTIONS = {
     "new": "newproject", "add": "newproject", "新建": "newproject", "发布": "newproject",
@@ -60,8 +56,11 @@ EDIT_FIELDS = Choice(
 
 
 def _service(ctx: CommandContext) -> ClaimsService:
+    async def party_member(user_id: int) -> bool:
+        return await ctx.has_badge(user_id, PARTY_BADGE)
+
     return ClaimsService(ctx.community_id, ctx.settings(ClaimsSettings), ctx.now(), ctx.uow,
-                         badge_check=party_badge_check(ctx.app, ctx.community_id))
+                         badge_check=party_member)
 
 
 def _origin(ctx: CommandContext) -> Origin:
@@ -137,7 +136,7 @@ async def _show(ctx: CommandContext, project_id: int) -> None:
     text = await speaker.details(view.project, view.claims, view.waiting, view.my_position)
     buttons = []
     mine = any(c.user_id == ctx.user.id for c in view.claims)
-    if view.project.status is ProjectStatus.OPEN and not mine and view.my_position is None:
+    if speaker.claimable(view.project) and not mine and view.my_position is None:
         buttons.append([speaker.claim_button(view.project)])
     ctx.reply(text, buttons=buttons)
 
@@ -257,7 +256,7 @@ async def close_project(ctx: CommandContext, project: int) -> None:
         await _refuse(ctx, error)
         return
     if closing.completed:
-        await _announce_completed(ctx, speaker, closing.project.id)
+        await speaker.completed(closing.project)
         return
     ctx.reply(ctx.t("{project} is closed: no new claims. Current claimers carry on. /project reopen {id} "
                     "opens it again.", project=speaker.project(closing.project), id=closing.project.id))
@@ -309,7 +308,7 @@ async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
     t = ctx.t
     if ctx.settings(ClaimsSettings).who_may_claim == "volunteer" and not ctx.has_role(Role.VOLUNTEER):
         ctx.reply(t("In this community only volunteers claim projects. An organizer can make you one: "
-                    "/grant @{user} volunteer", user=ctx.user.display_name))
+                    "/grant {user} volunteer", user=mention(ctx.user.display_name)))
         return
     speaker = Speaker.for_command(ctx)
     try:
@@ -361,6 +360,8 @@ async def unclaim(ctx: CommandContext, project: int, place: str | None) -> None:
     lines = [t("{user} gave back {project}{place}.", user=await ctx.name(ctx.user.id), project=name,
                place=place_mark(*(c.place for c in release.ended)))]
     ctx.reply("\n".join([*lines, *await speaker.promotions(release)]))
+    if release.completed:
+        await speaker.completed(release.project)
 
 
 @command("progress", aliases=("进展",),
@@ -399,8 +400,8 @@ async def done(ctx: CommandContext, project: int, note: str | None) -> None:
              + (f" 📷{len(photos)}" if photos else "")]
     if note:
         lines.append(note)
-    lines.append(t("An organizer can verify it: /verify {id} @{user}", id=found.id,
-                   user=ctx.user.display_name))
+    lines.append(t("An organizer can verify it: /verify {id} {user}", id=found.id,
+                   user=mention(ctx.user.display_name)))
     ctx.reply("\n".join(lines), buttons=[[Button(t("Verify {user}", user=ctx.user.display_name)[:40],
                                                  f"/verify {found.id} uid:{ctx.user.id}")]])
 
@@ -426,14 +427,7 @@ async def verify(ctx: CommandContext, project: int, user: int) -> None:
     else:
         ctx.reply(t("✅ Verified: {user} completed {project}.", user=name, project=title))
     if result.completed:
-        await _announce_completed(ctx, speaker, result.project.id)
-
-
-async def _announce_completed(ctx: CommandContext, speaker: Speaker, project_id: int) -> None:
-    view = await _service(ctx).view(project_id)
-    helpers = [c.user_id for c in view.claims if c.status is ClaimStatus.VERIFIED]
-    await ctx.announce(ctx.t("🎉 {project} is completed! Thank you, {names}!",
-                             project=speaker.project(view.project), names=await speaker.name_list(helpers)))
+        await speaker.completed(result.project)
 
 
 @command("sendback", aliases=("退回",),

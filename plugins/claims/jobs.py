@@ -1,43 +1,36 @@
-"""The sweep: reminds claimers whose claim is about to be released, and releases stale claims.
+"""The sweep: reminds claimers whose claim is about to be released, releases stale claims, and sends home
+the waitlists of projects whose deadline passed.
 
 One periodic job rather than a one-shot job per claim: there is nothing to reschedule when a deadline
 or a setting changes, a missed run simply happens at the next start, and the work per run is a couple
-of indexed queries per community. Each community is swept in its own savepoint, so one community's
-trouble does not hold up the others' reminders.
+of indexed queries per community. The job is ``per_community``: the scheduler sweeps each community in
+its own transaction, so row locks are held only while that community is swept and one community's
+trouble neither holds up nor undoes the others' reminders.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
-
-from tortoise.transactions import in_transaction
 
 from core.plugin import N_, Button, JobContext, JobSpec
 from plugins.claims.service import PLUGIN, ClaimsService, SweepResult
 from plugins.claims.settings import ClaimsSettings
 from plugins.claims.speaker import Speaker, origin_of
 
-log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(minutes=10)
 RELEASED_AT_DEADLINE = N_("{names}: the deadline of {project} has passed, so your unfinished claim was released.")
 RELEASED_STALE = N_("{names}: your claim on {project} had no news for {days} days and was released. "
                     "If a place is free you can claim it again.")
+WAITLIST_EXPIRED = N_("{names}: the deadline of {project} has passed, so you are no longer on its waitlist.")
 
 
 async def sweep(job: JobContext) -> None:
-    for community_id in job.communities:
-        mark = job.uow.mark()
-        try:
-            async with in_transaction():
-                settings = job.app.plugin_settings(PLUGIN, ClaimsSettings, community_id)
-                result = await ClaimsService(community_id, settings, job.now, job.uow).sweep()
-                if result.reminders or result.releases:
-                    speaker = await Speaker.for_job(job.app, job.uow, community_id, job.now)
-                    await _tell(speaker, result, settings)
-        except Exception:
-            job.uow.rollback_to(mark)
-            log.exception("claims sweep failed in community %s", community_id)
+    if job.community_id is None:  # per_community: the scheduler always names the community
+        return
+    settings = job.settings(ClaimsSettings)
+    result = await ClaimsService(job.community_id, settings, job.now, job.uow).sweep()
+    if result.reminders or result.releases or result.expired_waitlists:
+        await _tell(await Speaker.for_job(job), result, settings)
 
 
 async def _tell(speaker: Speaker, result: SweepResult, settings: ClaimsSettings) -> None:
@@ -56,6 +49,11 @@ async def _tell(speaker: Speaker, result: SweepResult, settings: ClaimsSettings)
         await speaker.tell(((origin_of(c), c.user_id) for c in release.ended), message,
                            project=speaker.project(release.project), days=settings.stale_after_days)
         await speaker.promotions(release)
+        if release.completed:
+            await speaker.completed(release.project)
+    for expired in result.expired_waitlists:
+        await speaker.tell(((origin_of(e), e.user_id) for e in expired.dropped_waitlist), WAITLIST_EXPIRED,
+                           project=speaker.project(expired.project))
 
 
-JOBS = [JobSpec("claims.sweep", sweep, every=SWEEP_EVERY)]
+JOBS = [JobSpec("claims.sweep", sweep, every=SWEEP_EVERY, plugin=PLUGIN, per_community=True)]

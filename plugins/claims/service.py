@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -38,9 +38,6 @@ from plugins.claims.events import (
 )
 from plugins.claims.models import Claim, ClaimStatus, CommunityState, Project, ProjectStatus, WaitlistEntry
 from plugins.claims.settings import ClaimsSettings
-
-if TYPE_CHECKING:
-    from core.app import Application
 
 PLUGIN = "claims"
 TITLE_MAX = 100
@@ -115,6 +112,8 @@ class Release:
     promoted: list[Claim] = field(default_factory=list)
     left_waitlist: bool = False
     dropped_waitlist: list[WaitlistEntry] = field(default_factory=list)
+    #: The project was closed and its last unfinished claim just ended: it is completed now.
+    completed: bool = False
 
 
 @dataclass
@@ -143,6 +142,8 @@ class SweepResult:
     reminders: list[Reminder] = field(default_factory=list)
     #: (release, reason) with reason "deadline" or "stale".
     releases: list[tuple[Release, str]] = field(default_factory=list)
+    #: Projects whose deadline passed, with the waitlist entries that were dropped.
+    expired_waitlists: list[Release] = field(default_factory=list)
 
 
 @dataclass
@@ -157,19 +158,6 @@ class ProjectView:
 class Mine:
     claims: list[Claim]
     waiting: list[tuple[Project, int]]
-
-
-def party_badge_check(app: Application, community_id: int) -> BadgeCheck:
-    """Ask whichever plugin grants badges, without importing it; no badge plugin means 'not verified'."""
-
-    async def check(user_id: int) -> bool:
-        answer = await app.plugins.first_result(
-            "linli_user_has_badge", community_id, community_id=community_id, user_id=user_id,
-            badge="party_member",
-        )
-        return answer is True
-
-    return check
 
 
 async def _no_badges(user_id: int) -> bool:
@@ -282,12 +270,12 @@ class ClaimsService:
             project = await self._lock(project_id)
             self._check_not_over(project)
             unfinished = await Claim.filter(project_id=project.id, status__in=UNFINISHED)
-            await self._end(project, unfinished, ClaimStatus.CANCELLED)
+            ended = await self._end(project, unfinished, ClaimStatus.CANCELLED)
             dropped = await self._drop_waitlist(project)
             await self._set_status(project, ProjectStatus.CANCELLED)
             self.uow.publish(ProjectCancelled(community_id=self.community_id, project_id=project.id,
                                               by_user_id=by_user_id))
-            return Release(project, ended=unfinished, dropped_waitlist=dropped)
+            return Release(project, ended=ended, dropped_waitlist=dropped)
 
     # -- claiming ----------------------------------------------------------------------------------
     async def claim(self, project_id: int, user_id: int, place: str | None = None,
@@ -321,8 +309,10 @@ class ClaimsService:
                 mine = [c for c in mine if (c.place or "").lower() == place.strip().lower()]
             giving_up = [c for c in mine if c.status is not ClaimStatus.VERIFIED]
             if giving_up:
-                await self._end(project, giving_up, ClaimStatus.WITHDRAWN)
-                return Release(project, ended=giving_up, promoted=await self._promote(project))
+                ended = await self._end(project, giving_up, ClaimStatus.WITHDRAWN)
+                release = Release(project, ended=ended, promoted=await self._promote(project))
+                release.completed = await self._complete_if_closed_and_done(project)
+                return release
             if mine:
                 raise ClaimsError(N_("Your claim on #{id} is already verified; there is nothing to give up."),
                                   id=project.id)
@@ -335,32 +325,35 @@ class ClaimsService:
     async def report_done(self, project_id: int, user_id: int, note: str = "",
                           photos: Sequence[str] = ()) -> tuple[Project, list[Claim]]:
         async with in_transaction():
-            project = await self._get(project_id)
+            project = await self._lock(project_id)  # the sweep and /verify lock it too: no lost report
             claims = await self._own_unfinished(project, user_id)
+            reported = []
             for claim in claims:
-                claim.status = ClaimStatus.REPORTED
-                claim.note = note.strip() or claim.note
-                claim.photos = [*claim.photos, *photos]
-                claim.reported_at = claim.progress_at = self.now
-                claim.sendback_reason = ""
-                await claim.save(update_fields=["status", "note", "photos", "reported_at", "progress_at",
-                                                "sendback_reason"])
-                self.uow.publish(ClaimReported(community_id=self.community_id, project_id=project.id,
-                                               claim_id=claim.id, user_id=user_id, photos=len(photos)))
-            return project, claims
+                values = {"status": ClaimStatus.REPORTED, "note": note.strip() or claim.note,
+                          "photos": [*claim.photos, *photos], "reported_at": self.now, "progress_at": self.now,
+                          "sendback_reason": ""}
+                if await self._transition(claim, UNFINISHED, **values):
+                    reported.append(claim)
+                    self.uow.publish(ClaimReported(community_id=self.community_id, project_id=project.id,
+                                                   claim_id=claim.id, user_id=user_id, photos=len(photos)))
+            if not reported:
+                raise ClaimsError(N_("Someone was quicker; please try again."))
+            return project, reported
 
     async def record_progress(self, project_id: int, user_id: int,
                               note: str = "") -> tuple[Project, list[Claim]]:
         """A sign of life: keeps the claim from being released for lack of progress."""
         async with in_transaction():
-            project = await self._get(project_id)
+            project = await self._lock(project_id)
             claims = await self._own_unfinished(project, user_id)
+            noted = []
             for claim in claims:
-                claim.progress_at = self.now
-                claim.reminded_at = None
-                claim.note = note.strip() or claim.note
-                await claim.save(update_fields=["progress_at", "reminded_at", "note"])
-            return project, claims
+                if await self._transition(claim, UNFINISHED, progress_at=self.now, reminded_at=None,
+                                          note=note.strip() or claim.note):
+                    noted.append(claim)
+            if not noted:
+                raise ClaimsError(N_("Someone was quicker; please try again."))
+            return project, noted
 
     async def verify(self, project_id: int, user_id: int, by_user_id: int) -> Verification:
         """Accept someone's work: :class:`ClaimVerified` earns the points (once); may complete the project."""
@@ -372,12 +365,10 @@ class ClaimsService:
             if not claims:
                 raise ClaimsError(N_("{user} has no claim on #{id}."), user=UserRef(user_id), id=project.id)
             pending = [c for c in claims if c.status is not ClaimStatus.VERIFIED]
-            if not pending:
+            newly = [c for c in pending if await self._transition(
+                c, UNFINISHED, status=ClaimStatus.VERIFIED, verified_at=self.now, verified_by=by_user_id)]
+            if not newly:
                 return Verification(project, claims, newly=False)
-            for claim in pending:
-                claim.status = ClaimStatus.VERIFIED
-                claim.verified_at, claim.verified_by = self.now, by_user_id
-                await claim.save(update_fields=["status", "verified_at", "verified_by"])
             self.uow.publish(ClaimVerified(
                 community_id=self.community_id, source_plugin=PLUGIN, project_id=project.id, user_id=user_id,
                 by_user_id=by_user_id, points=project.points, title=project.title,
@@ -386,16 +377,21 @@ class ClaimsService:
             completed = verified >= project.places
             if completed:
                 await self._complete(project)
-            return Verification(project, pending, newly=True, completed=completed)
+            else:  # a closed project is done once nobody is still working on it
+                completed = await self._complete_if_closed_and_done(project)
+            return Verification(project, newly, newly=True, completed=completed)
 
     async def send_back(self, project_id: int, user_id: int, by_user_id: int,
                         reason: str) -> tuple[Project, list[Claim]]:
         if user_id == by_user_id:
             raise ClaimsError(N_("You cannot judge your own claim; another organizer has to."))
         async with in_transaction():
-            project = await self._get(project_id)
+            project = await self._lock(project_id)
             claims = await _holding(project.id, user_id)
             reported = [c for c in claims if c.status is ClaimStatus.REPORTED]
+            reported = [c for c in reported if await self._transition(
+                c, (ClaimStatus.REPORTED,), status=ClaimStatus.ACTIVE, sendback_reason=reason.strip(),
+                progress_at=self.now, reminded_at=None)]
             if not reported:
                 if any(c.status is ClaimStatus.VERIFIED for c in claims):
                     message = N_("{user}'s claim on #{id} is already verified.")
@@ -404,12 +400,6 @@ class ClaimsService:
                 else:
                     message = N_("{user} has no claim on #{id}.")
                 raise ClaimsError(message, user=UserRef(user_id), id=project.id)
-            for claim in reported:
-                claim.status = ClaimStatus.ACTIVE
-                claim.sendback_reason = reason.strip()
-                claim.progress_at = self.now
-                claim.reminded_at = None
-                await claim.save(update_fields=["status", "sendback_reason", "progress_at", "reminded_at"])
             self.uow.publish(ClaimSentBack(community_id=self.community_id, project_id=project.id,
                                            user_id=user_id, by_user_id=by_user_id, reason=reason.strip()))
             return project, reported
@@ -441,67 +431,110 @@ class ClaimsService:
         return self.release_time(claim, project, resumed_at)
 
     async def sweep(self) -> SweepResult:
-        """Remind claimers whose release is near, and give back claims whose time is up."""
+        """Remind claimers whose release is near, give back claims whose time is up, and send home the
+        waitlists of projects whose deadline passed.
+
+        Candidates are found without locks; each project is then locked (in id order, as everything else
+        locks one project at a time) and its claims are judged again, so a /progress, /done or /verify
+        that committed meanwhile is respected.
+        """
         result = SweepResult()
         resumed_at = await self._resumed_at()
         horizon = self.now + timedelta(hours=self.settings.remind_hours_before_release)
+        due_soon = self._due_soon(horizon)
+        claimed: list[Any] = []
+        if due_soon is not None:
+            claimed = await Claim.filter(due_soon, **self._sweepable()).order_by("id").limit(
+                SWEEP_BATCH).values_list("project_id", flat=True)
+        waiting: list[Any] = await WaitlistEntry.filter(
+            community_id=self.community_id, waiting=True, project__deadline__lte=self.now,
+        ).order_by("project_id").limit(SWEEP_BATCH).values_list("project_id", flat=True)
+        # one pass in id order, each project once: overlapping sweeps take their locks in the same order
+        for project_id in sorted({int(p) for p in [*claimed, *waiting]}):
+            await self._sweep_project(project_id, due_soon, horizon, resumed_at, result)
+        return result
+
+    def _sweepable(self) -> dict[str, Any]:
+        return {"community_id": self.community_id, "status": ClaimStatus.ACTIVE,
+                "project__status__in": (ProjectStatus.OPEN, ProjectStatus.CLOSED)}
+
+    def _due_soon(self, horizon: datetime) -> Q | None:
+        """Claims whose release may fall before ``horizon``; None when the policy never releases."""
         due_soon = Q()
         if self.settings.stale_after_days:
             due_soon |= Q(progress_at__lte=horizon - timedelta(days=self.settings.stale_after_days))
         if self.settings.release_at_deadline:
             due_soon |= Q(project__deadline__lte=horizon)
-        if not due_soon.children:
-            return result
-        candidates = await Claim.filter(
-            due_soon, community_id=self.community_id, status=ClaimStatus.ACTIVE,
-            project__status__in=(ProjectStatus.OPEN, ProjectStatus.CLOSED),
-        ).select_related("project").order_by("id").limit(SWEEP_BATCH)
-        due: dict[int, list[tuple[Claim, str]]] = {}
-        for claim in candidates:
-            release = self.release_time(claim, claim.project, resumed_at)
+        return due_soon if due_soon.children else None
+
+    async def _sweep_project(self, project_id: int, due_soon: Q | None, horizon: datetime,
+                             resumed_at: datetime | None, result: SweepResult) -> None:
+        async with in_transaction():
+            project = await self._lock(project_id)
+            if project.status not in (ProjectStatus.OPEN, ProjectStatus.CLOSED):
+                return
+            if due_soon is not None:
+                await self._sweep_claims(project, due_soon, horizon, resumed_at, result)
+            if project.deadline is not None and project.deadline <= self.now:
+                dropped = await self._drop_waitlist(project)
+                if dropped:
+                    result.expired_waitlists.append(Release(project, dropped_waitlist=dropped))
+
+    async def _sweep_claims(self, project: Project, due_soon: Q, horizon: datetime, resumed_at: datetime | None,
+                            result: SweepResult) -> None:
+        """Judge the claims of a locked project again: remind, or release those whose time is up."""
+        claims = await Claim.filter(due_soon, project_id=project.id, **self._sweepable()).order_by("id")
+        due: dict[str, list[Claim]] = {}
+        for claim in claims:
+            release = self.release_time(claim, project, resumed_at)
             if release is None or release[0] > horizon:
                 continue
             if release[0] <= self.now:
-                due.setdefault(claim.project_id, []).append((claim, release[1]))
-            elif claim.reminded_at is None:
+                due.setdefault(release[1], []).append(claim)
+                continue
+            # once per claim, even if two sweeps overlap; a reminder from before a pause does not count
+            not_reminded = Q(reminded_at__isnull=True)
+            if resumed_at is not None:
+                not_reminded |= Q(reminded_at__lt=resumed_at)
+            marked = await Claim.filter(not_reminded, id=claim.id, status=ClaimStatus.ACTIVE).update(
+                reminded_at=self.now)
+            if marked:
                 claim.reminded_at = self.now
-                await claim.save(update_fields=["reminded_at"])
-                result.reminders.append(Reminder(claim.project, claim, release[0]))
-        for project_id, pairs in due.items():
-            result.releases.extend(await self._release(project_id, pairs))
-        return result
-
-    async def _release(self, project_id: int, pairs: list[tuple[Claim, str]]) -> list[tuple[Release, str]]:
-        async with in_transaction():
-            project = await self._lock(project_id)
-            ids = [c.id for c, _ in pairs]
-            active = Claim.filter(id__in=ids, status=ClaimStatus.ACTIVE)  # not reported meanwhile
-            still = set(await active.values_list("id", flat=True))
-            releases = []
-            for reason in ("deadline", "stale"):
-                group = [c for c, why in pairs if why == reason and c.id in still]
-                if group:
-                    await self._end(project, group, ClaimStatus.RELEASED)
-                    releases.append((Release(project, ended=group), reason))
-            if releases:
-                releases[-1][0].promoted.extend(await self._promote(project))
-            return releases
+                result.reminders.append(Reminder(project, claim, release[0]))
+        releases: list[tuple[Release, str]] = []
+        for reason in ("deadline", "stale"):
+            if due.get(reason):
+                ended = await self._end(project, due[reason], ClaimStatus.RELEASED, (ClaimStatus.ACTIVE,))
+                if ended:
+                    releases.append((Release(project, ended=ended), reason))
+        if releases:
+            last = releases[-1][0]
+            last.promoted.extend(await self._promote(project))
+            last.completed = await self._complete_if_closed_and_done(project)
+            result.releases.extend(releases)
 
     async def _resumed_at(self) -> datetime | None:
+        """When the plugin was last switched back on here; reminders sent before then are sent again."""
         state = await CommunityState.get_or_none(community_id=self.community_id)
         if state is None:
             return None
         if state.resume_pending:
-            state.resume_pending, state.resumed_at = False, self.now
-            await state.save(update_fields=["resume_pending", "resumed_at"])
-            await Claim.filter(community_id=self.community_id, status=ClaimStatus.ACTIVE).update(
-                reminded_at=None)
+            taken = await CommunityState.filter(id=state.id, resume_pending=True).update(
+                resume_pending=False, resumed_at=self.now)
+            if taken:
+                return self.now
+            await state.refresh_from_db()
         return state.resumed_at
 
     # -- reading -----------------------------------------------------------------------------------
     async def open_projects(self, limit: int = 10) -> tuple[list[Project], dict[int, int], int]:
-        """Open projects (oldest first), how many wait for each, and how many open projects there are."""
-        query = Project.filter(community_id=self.community_id, status=ProjectStatus.OPEN)
+        """Projects open for claims (oldest first), how many wait for each, and how many there are.
+
+        A project whose deadline has passed takes no claims, so it is not listed (``/project <id>`` still
+        shows it).
+        """
+        query = Project.filter(Q(deadline__isnull=True) | Q(deadline__gt=self.now),
+                               community_id=self.community_id, status=ProjectStatus.OPEN)
         total = await query.count()
         projects = await query.order_by("id").limit(limit)
         return projects, await self._waiting_counts([p.id for p in projects]), total
@@ -662,19 +695,40 @@ class ClaimsService:
             self.uow.publish(ProjectFilled(community_id=self.community_id, project_id=project.id))
         return bool(marked)
 
-    async def _end(self, project: Project, claims: Iterable[Claim], status: ClaimStatus) -> None:
-        """Give the places of ``claims`` back."""
-        ended = [c for c in claims if c.holding is not None]
-        if not ended:
-            return
-        await Claim.filter(id__in=[c.id for c in ended]).update(
+    async def _end(self, project: Project, claims: Iterable[Claim], status: ClaimStatus,
+                   ending: Sequence[ClaimStatus] = UNFINISHED) -> list[Claim]:
+        """Give the places of those ``claims`` back that are still held in one of the ``ending`` states.
+
+        Returns the claims that ended. The project is locked by the caller; the claim rows are locked and
+        the UPDATE is conditional as well, so a claim verified or reported meanwhile is never undone, and
+        ``claimed`` drops by exactly the places given back.
+        """
+        wanted = [c.id for c in claims if c.holding is not None]
+        if not wanted:
+            return []
+        still = Claim.filter(id__in=wanted, status__in=ending, holding__isnull=False)
+        live = {c.id: c for c in await still.select_for_update().order_by("id")}
+        if not live:
+            return []
+        count = await Claim.filter(id__in=list(live), status__in=ending, holding__isnull=False).update(
             status=status, holding=None, place_held=None, ended_at=self.now)
-        await Project.filter(id=project.id).update(claimed=F("claimed") - len(ended))
-        project.claimed -= len(ended)
+        await Project.filter(id=project.id).update(claimed=F("claimed") - count)
+        project.claimed -= count
+        ended = [c for c in claims if c.id in live]
         for claim in ended:
             claim.status, claim.holding, claim.place_held, claim.ended_at = status, None, None, self.now
             self.uow.publish(ClaimEnded(community_id=self.community_id, project_id=project.id,
                                         claim_id=claim.id, user_id=claim.user_id, status=status.value))
+        return ended
+
+    async def _transition(self, claim: Claim, allowed: Sequence[ClaimStatus], **values: Any) -> bool:
+        """Change one held claim if it is still in an ``allowed`` state (a conditional UPDATE: never
+        overwrite a change another transaction made); on success ``claim`` carries the new values."""
+        changed = await Claim.filter(id=claim.id, status__in=allowed, holding__isnull=False).update(**values)
+        if changed:
+            for key, value in values.items():
+                setattr(claim, key, value)
+        return bool(changed)
 
     async def _promote(self, project: Project) -> list[Claim]:
         """Fill free places from the waitlist, first come first served."""
@@ -731,11 +785,17 @@ class ClaimsService:
     async def _own_unfinished(self, project: Project, user_id: int) -> list[Claim]:
         claims = await _holding(project.id, user_id).order_by("id")
         unfinished = [c for c in claims if c.status is not ClaimStatus.VERIFIED]
-        if not unfinished:
-            if claims:
-                raise ClaimsError(N_("Your claim on #{id} is already verified. Thank you!"), id=project.id)
-            raise ClaimsError(N_("You have not claimed #{id}."), id=project.id)
-        return unfinished
+        if unfinished:
+            return unfinished
+        if claims:
+            raise ClaimsError(N_("Your claim on #{id} is already verified. Thank you!"), id=project.id)
+        if project.status is ProjectStatus.CANCELLED:
+            raise ClaimsError(N_("Project #{id} was cancelled; your claim on it has ended."), id=project.id)
+        last = await Claim.filter(project_id=project.id, user_id=user_id).order_by("-id").first()
+        if last is not None and last.status is ClaimStatus.RELEASED:
+            raise ClaimsError(N_("Your claim on #{id} was released. If a place is free you can claim it again: "
+                                 "/claim {id}"), id=project.id)
+        raise ClaimsError(N_("You have not claimed #{id}."), id=project.id)
 
     async def _set_status(self, project: Project, status: ProjectStatus) -> None:
         ended_at = self.now if status in (ProjectStatus.CANCELLED, ProjectStatus.COMPLETED) else None
@@ -748,3 +808,14 @@ class ClaimsService:
         verified = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).order_by("id")
         self.uow.publish(ProjectCompleted(community_id=self.community_id, project_id=project.id,
                                           user_ids=tuple(dict.fromkeys(c.user_id for c in verified))))
+
+    async def _complete_if_closed_and_done(self, project: Project) -> bool:
+        """A closed project is completed when its last unfinished claim ends and some work was verified."""
+        if project.status is not ProjectStatus.CLOSED:
+            return False
+        if await Claim.filter(project_id=project.id, status__in=UNFINISHED).exists():
+            return False
+        if not await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).exists():
+            return False
+        await self._complete(project)
+        return True

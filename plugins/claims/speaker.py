@@ -9,19 +9,19 @@ second message.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from core.plugin import (
     N_,
     Button,
-    Channel,
     ChannelRef,
     CommandContext,
-    Community,
+    JobContext,
     OutgoingMessage,
     UnitOfWork,
 )
@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from core.app import Application
 
 Translate = Callable[..., str]
+Names = Callable[[Iterable[int]], Awaitable[dict[int, str]]]
+
+
+class Announce(Protocol):
+    def __call__(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> Awaitable[None]: ...
 
 PROJECT_STATUS = {
     ProjectStatus.OPEN: N_("open"),
@@ -48,31 +53,51 @@ PROMOTED = N_("🎉 {names}: a place in {project} freed up and is yours now{plac
               "send /done {id}.")
 CLAIM_MARK = {ClaimStatus.ACTIVE: "⏳", ClaimStatus.REPORTED: "📝", ClaimStatus.VERIFIED: "✅"}
 MAX_LINES = 40
+DEADLINE_PASSED = N_("deadline passed")
+#: Characters that end an unquoted ``@name`` when the line is split into words.
+NEEDS_QUOTES = re.compile(r"[\s\"'“”「」『』‘’]")
+
+
+def local_zone(app: Application) -> ZoneInfo:
+    """The installation's time zone, to show times as people in the chat read them.
+
+    The one place this plugin reads the core's settings: neither context offers the zone (only
+    ``CommandContext.local_day()``, which has no time of day, and nothing on ``JobContext``).
+    """
+    return ZoneInfo(app.settings.timezone)
+
+
+def mention(name: str) -> str:
+    """``@name`` as it can be typed back into a command: quoted when it has spaces (Telegram names do)."""
+    if not NEEDS_QUOTES.search(name):
+        return "@" + name
+    return f'"@{name}"' if '"' not in name else f"“@{name}”"
 
 
 class Speaker:
-    def __init__(self, app: Application, uow: UnitOfWork, community_id: int, t: Translate, now: datetime,
-                 here: ChannelRef | None = None) -> None:
-        self.app = app
+    """Wording for one community; ``names`` and ``announce`` are the context's own helpers."""
+
+    def __init__(self, uow: UnitOfWork, t: Translate, now: datetime, zone: ZoneInfo, names: Names,
+                 announce: Announce, here: ChannelRef | None = None) -> None:
         self.uow = uow
-        self.community_id = community_id
         self.t = t
         self.now = now
+        self.zone = zone
+        self._names = names
+        self._announce = announce
         self.here = here
-        self.zone = ZoneInfo(app.settings.timezone)
 
     @classmethod
     def for_command(cls, ctx: CommandContext) -> Speaker:
-        return cls(ctx.app, ctx.uow, ctx.community_id, ctx.t, ctx.now(), ctx.event.channel)
+        return cls(ctx.uow, ctx.t, ctx.now(), local_zone(ctx.app), ctx.names, ctx.announce, ctx.event.channel)
 
     @classmethod
-    async def for_job(cls, app: Application, uow: UnitOfWork, community_id: int, now: datetime) -> Speaker:
-        community = await Community.get(id=community_id)
-        return cls(app, uow, community_id, app.translator(community.language), now)
+    async def for_job(cls, job: JobContext) -> Speaker:
+        return cls(job.uow, await job.translator(), job.now, local_zone(job.app), job.names, job.announce)
 
     # -- pieces ------------------------------------------------------------------------------------
     async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
-        return await self.app.render_names(self.community_id, list(dict.fromkeys(user_ids)))
+        return await self._names(list(dict.fromkeys(user_ids)))
 
     async def name_list(self, user_ids: Iterable[int]) -> str:
         ids = list(dict.fromkeys(user_ids))
@@ -118,6 +143,12 @@ class Speaker:
                 parts.append("🚩" + t("party members first until {time}", time=self.when(until)))
         return " · ".join(parts)
 
+    def past_deadline(self, project: Project) -> bool:
+        return project.deadline is not None and project.deadline <= self.now
+
+    def claimable(self, project: Project) -> bool:
+        return project.status is ProjectStatus.OPEN and not self.past_deadline(project)
+
     def claim_button(self, project: Project) -> Button:
         label = N_("Claim #{id}") if project.places_left else N_("Join waitlist #{id}")
         return Button(self.t(label, id=project.id), f"/claim {project.id}")
@@ -126,6 +157,8 @@ class Speaker:
                       my_position: int | None) -> str:
         t = self.t
         status = t(PROJECT_STATUS[project.status])
+        if project.status is ProjectStatus.OPEN and self.past_deadline(project):
+            status = t(DEADLINE_PASSED)
         lines = [t("{project} ({status})", project=self.project(project), status=status)]
         if project.description:
             lines.append(project.description)
@@ -135,7 +168,7 @@ class Speaker:
         if project.place_names:
             taken = {c.place_held for c in claims}
             free = [n for n in project.place_names if n not in taken]
-            if free and project.status is ProjectStatus.OPEN:
+            if free and self.claimable(project):
                 shown = t(", ").join(free[:MAX_LINES]) + (" …" if len(free) > MAX_LINES else "")
                 lines.append(t("Free places: {places}", places=shown))
         if claims:
@@ -186,12 +219,21 @@ class Speaker:
     async def send(self, origin: Origin, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
         """To the chat a person used; to every chat of the community when we do not know it (web, CLI)."""
         if origin.platform and origin.chat_id:
-            channels = [ChannelRef(origin.platform, origin.chat_id)]
-        else:
-            rows = await Channel.filter(community_id=self.community_id, is_direct=False)
-            channels = [ChannelRef(r.platform, r.chat_id, r.title) for r in rows]
-        for channel in channels:
+            channel = ChannelRef(origin.platform, origin.chat_id)
             self.uow.send(OutgoingMessage(channel=channel, text=text, buttons=buttons))
+        else:
+            await self._announce(text, buttons=buttons)
+
+    async def announce(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> None:
+        """To every chat of the community."""
+        await self._announce(text, buttons=buttons)
+
+    async def completed(self, project: Project) -> None:
+        """Announce a completed project and thank the people whose work was verified."""
+        helpers: list[Any] = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).order_by(
+            "id").values_list("user_id", flat=True)
+        await self._announce(self.t("🎉 {project} is completed! Thank you, {names}!", project=self.project(project),
+                                    names=await self.name_list(int(u) for u in helpers)))
 
 
 def origin_of(claim: Claim | WaitlistEntry) -> Origin:

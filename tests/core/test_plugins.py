@@ -19,6 +19,7 @@ from core.plugin import (
     JobContext,
     JobSpec,
     PluginManifest,
+    PluginToggled,
     Subscription,
     UnitOfWork,
     command,
@@ -196,3 +197,27 @@ async def test_config_shows_translated_descriptions_and_plain_values(community: 
     assert listing.endswith("用法：/config thanks <设置项> <值>")
     assert await h.say("王书记", "/config thanks points") == (
         "points = 1 — 每次感谢给被感谢者的积分\n用法：/config thanks points <值>")
+
+
+async def test_a_plugin_hears_that_it_was_switched_back_on(db_url: str) -> None:
+    heard: list[bool] = []
+
+    class Listener:
+        @hookimpl
+        def linli_manifest(self) -> PluginManifest:
+            return PluginManifest(name="listener", title_zh="听", title_en="Listener", version="1")
+
+        @hookimpl
+        def linli_subscriptions(self) -> list[Subscription]:
+            async def toggled(event: PluginToggled, uow: UnitOfWork) -> None:
+                if event.plugin == "listener":
+                    heard.append(event.enabled)
+
+            return [Subscription(PluginToggled, toggled)]
+
+    async with Harness.create(db_url, plugins=[Listener()]) as h:
+        await h.send("王书记", "/setup 观梅社区")
+        await h.send("王书记", "/disable listener")
+        await h.send("王书记", "/disable thanks")
+        await h.send("王书记", "/enable listener")
+        assert heard == [False, True], "it hears its own switching, not other plugins' while it is off"

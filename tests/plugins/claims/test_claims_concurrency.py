@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
 from tortoise.transactions import in_transaction
 
+import plugins.claims.service as service_module
 from core.plugin import UnitOfWork
 from core.testing import Harness
 from plugins.claims.events import ClaimVerified
-from plugins.claims.models import Claim, Project, WaitlistEntry
+from plugins.claims.models import Claim, ClaimStatus, Project, WaitlistEntry
 from plugins.claims.service import ClaimOutcome, ClaimsError, ClaimsService, ProjectDraft
 from plugins.claims.settings import ClaimsSettings
 
@@ -21,6 +25,7 @@ COMMUNITY = 1
 ATTEMPTS = 1000
 PLACES = 50
 Publish = Callable[..., Awaitable[int]]
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -150,3 +155,190 @@ async def test_two_organizers_verifying_at_once_publish_one_verification(pooled:
     published = [e for uow in work for e in uow.events if isinstance(e, ClaimVerified)]
     assert len(published) == 1
     assert published[0].awards()[0].source_key == f"claims:verify:{project.id}:7"
+
+
+# -- races with the sweep and with organizers --------------------------------------------------------------
+# Each test holds one side at the worst moment (right after it read, or right before it writes) while the
+# other side runs, and then checks that the two outcomes agree. On SQLite whole transactions take turns,
+# so the other side simply goes second; on PostgreSQL they really overlap.
+PAUSE = 0.3
+DAY = timedelta(days=1)
+
+
+def at(when: datetime, uow: UnitOfWork | None = None) -> ClaimsService:
+    return ClaimsService(COMMUNITY, ClaimsSettings(), when, uow or UnitOfWork())
+
+
+async def in_own_transaction(work: Awaitable[T]) -> T:
+    async with in_transaction():
+        return await work
+
+
+async def after(event: asyncio.Event, work: Callable[[], Awaitable[T]]) -> T:
+    await asyncio.wait_for(event.wait(), 10)
+    async with in_transaction():
+        return await work()
+
+
+async def claimed_project(h: Harness, places: int = 2, users: Sequence[int] = (7,)) -> Project:
+    project = await service(h).create(1, ProjectDraft("菜园", places=places))
+    for user in users:
+        await claim_in_own_transaction(h, project.id, user)
+    return project
+
+
+def pause_after(monkeypatch: pytest.MonkeyPatch, name: str, reached: asyncio.Event) -> None:
+    """ClaimsService.<name> signals ``reached`` once it has read, then dawdles before returning."""
+    original = getattr(ClaimsService, name)
+
+    async def slow(self: ClaimsService, *args: Any, **kwargs: Any) -> Any:
+        result = await original(self, *args, **kwargs)
+        reached.set()
+        await asyncio.sleep(PAUSE)
+        return result
+
+    monkeypatch.setattr(ClaimsService, name, slow)
+
+
+async def test_a_report_racing_the_sweep_is_neither_lost_nor_left_without_a_place(
+    pooled: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/done has read the claim when the sweep comes to release it (7 days without news)."""
+    project = await claimed_project(pooled)
+    later, read = pooled.clock() + 8 * DAY, asyncio.Event()
+    pause_after(monkeypatch, "_own_unfinished", read)
+    reported, swept = await asyncio.gather(
+        in_own_transaction(at(later).report_done(project.id, 7, "挪好了", ["photo-1"])),
+        after(read, lambda: at(later).sweep()), return_exceptions=True)
+    claim = await Claim.get(project_id=project.id, user_id=7)
+    assert not isinstance(reported, BaseException) and not isinstance(swept, BaseException)
+    assert (claim.status, claim.photos) == (ClaimStatus.REPORTED, ["photo-1"])
+    assert claim.holding is not None, "reported, yet the place was given back"
+    assert swept.releases == []
+    assert (await Project.get(id=project.id)).claimed == 1
+
+
+async def test_a_report_committed_while_the_sweep_releases_is_refused_not_overwritten(
+    pooled: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep has decided to release when /done commits: one of them wins, and the other knows it."""
+    project = await claimed_project(pooled)
+    later, releasing = pooled.clock() + 8 * DAY, asyncio.Event()
+    original = ClaimsService._end
+
+    async def slow_end(self: ClaimsService, *args: Any, **kwargs: Any) -> Any:
+        releasing.set()
+        await asyncio.sleep(PAUSE)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ClaimsService, "_end", slow_end)
+    swept, reported = await asyncio.gather(
+        in_own_transaction(at(later).sweep()),
+        after(releasing, lambda: at(later).report_done(project.id, 7, "挪好了", ["photo-1"])),
+        return_exceptions=True)
+    assert not isinstance(swept, BaseException)
+    claim = await Claim.get(project_id=project.id, user_id=7)
+    if isinstance(reported, ClaimsError):  # the sweep went first: the report is refused, nothing attached
+        assert claim.status is ClaimStatus.RELEASED and claim.photos == []
+        assert reported.message.startswith("Your claim on #{id} was released.")
+    else:
+        assert not isinstance(reported, BaseException), reported
+        assert claim.status is ClaimStatus.REPORTED and claim.holding is not None
+    assert (await Project.get(id=project.id)).claimed == (0 if claim.holding is None else 1)
+
+
+async def test_progress_committed_after_the_sweep_found_its_candidates_keeps_the_claim(
+    pooled: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = await claimed_project(pooled)
+    later, found = pooled.clock() + 8 * DAY, asyncio.Event()
+    sweeper = at(later)
+    original = ClaimsService._lock
+
+    async def slow_lock(self: ClaimsService, project_id: int) -> Project:
+        if self is sweeper:  # the candidates are read; the sweep is about to lock the project
+            found.set()
+            await asyncio.sleep(PAUSE)
+        return await original(self, project_id)
+
+    monkeypatch.setattr(ClaimsService, "_lock", slow_lock)
+    swept, progressed = await asyncio.gather(
+        in_own_transaction(sweeper.sweep()),
+        after(found, lambda: at(later).record_progress(project.id, 7, "周末去挪")), return_exceptions=True)
+    assert not isinstance(swept, BaseException)
+    claim = await Claim.get(project_id=project.id, user_id=7)
+    if isinstance(progressed, ClaimsError):  # the sweep went first (SQLite)
+        assert claim.status is ClaimStatus.RELEASED
+    else:
+        assert not isinstance(progressed, BaseException), progressed
+        assert claim.status is ClaimStatus.ACTIVE and claim.holding is not None, "progress noted, then released"
+        assert swept.releases == []
+
+
+async def test_a_verification_during_a_report_is_not_undone(pooled: Harness,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    project = await claimed_project(pooled)
+    now, read = pooled.clock(), asyncio.Event()
+    pause_after(monkeypatch, "_own_unfinished", read)
+    reported, verified = await asyncio.gather(
+        in_own_transaction(at(now).report_done(project.id, 7, "挪好了")),
+        after(read, lambda: at(now).verify(project.id, 7, 1)), return_exceptions=True)
+    assert not isinstance(reported, BaseException) and not isinstance(verified, BaseException)
+    assert verified.newly
+    assert (await Claim.get(project_id=project.id, user_id=7)).status is ClaimStatus.VERIFIED
+
+
+async def test_a_send_back_during_a_verification_does_not_undo_it(pooled: Harness,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    project = await claimed_project(pooled)
+    now, read = pooled.clock(), asyncio.Event()
+    await in_own_transaction(at(now).report_done(project.id, 7, "挪好了"))
+    sending_back: ContextVar[bool] = ContextVar("sending_back", default=False)
+    original = service_module._holding
+
+    class Dawdling:
+        def __init__(self, query: Any) -> None:
+            self.query = query
+
+        def __await__(self) -> Any:
+            return self.run().__await__()
+
+        async def run(self) -> Any:
+            rows = await self.query
+            read.set()
+            await asyncio.sleep(PAUSE)
+            return rows
+
+    def holding(project_id: int, user_id: int | None = None) -> Any:
+        query = original(project_id, user_id)
+        return Dawdling(query) if sending_back.get() else query
+
+    monkeypatch.setattr(service_module, "_holding", holding)
+
+    async def send_back() -> Any:
+        sending_back.set(True)
+        async with in_transaction():
+            return await at(now).send_back(project.id, 7, 2, "照片看不清")
+
+    sent, verified = await asyncio.gather(send_back(), after(read, lambda: at(now).verify(project.id, 7, 1)),
+                                          return_exceptions=True)
+    claim = await Claim.get(project_id=project.id, user_id=7)
+    assert not isinstance(verified, BaseException), verified
+    if isinstance(sent, ClaimsError):  # too late: already verified
+        assert verified.newly and claim.status is ClaimStatus.VERIFIED
+    else:
+        assert not isinstance(sent, BaseException), sent
+        assert claim.status is (ClaimStatus.VERIFIED if verified.newly else ClaimStatus.ACTIVE)
+
+
+async def test_overlapping_sweeps_remind_each_claimer_once(pooled: Harness) -> None:
+    users = range(100, 110)
+    project = await claimed_project(pooled, places=len(users), users=users)
+    soon = pooled.clock() + 6 * DAY + timedelta(hours=1)  # released in 23 hours: time for a reminder
+    results = await asyncio.gather(*(in_own_transaction(at(soon).sweep()) for _ in range(8)),
+                                   return_exceptions=True)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    reminded = sorted(r.claim.user_id for result in results if not isinstance(result, BaseException)
+                      for r in result.reminders)
+    assert reminded == list(users)
+    assert await Claim.filter(project_id=project.id, reminded_at__isnull=True).count() == 0

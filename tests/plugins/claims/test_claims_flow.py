@@ -8,13 +8,14 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from tortoise import Tortoise
 
 from adapters.console import ConsoleAdapter
-from core.events import Attachment
+from core.events import Attachment, IdentityRef
 from core.storage import close_database, is_sqlite, tortoise_config
 from core.testing import Harness
 
@@ -172,3 +173,29 @@ async def test_the_flow_through_linli_migrate_and_linli_run(migrated_url: str) -
         "[main] bot: 李四 有 10 积分。",
     ]
     assert "Traceback" not in result.stderr
+
+
+async def test_the_verify_hint_quotes_a_name_with_spaces_and_the_hint_works(hood: Harness) -> None:
+    """Telegram display names often have spaces; the hint must survive being typed (or pasted) back."""
+    h = hood
+    await h.send("王书记", "/发布项目 整治共享单车 3 12-31 10分")
+    for sender, quoted in ((IdentityRef("console", "anna", "Anna Li", username="anna_l"), '"@Anna Li"'),
+                           (IdentityRef("console", "bo", "Bo O'Neil", username="bo_o"), '"@Bo O\'Neil"')):
+        await h.deliver(replace(h.event(sender.display_name, "/认领 1"), sender=sender))
+        [report] = await h.deliver(replace(h.event(sender.display_name, "/完成 1"), sender=sender))
+        assert report.text.endswith(f"请组织者验收：/验收 1 {quoted}")
+    assert (await h.say("王书记", '/验收 1 "@Anna Li"')).startswith("✅ 验收通过：Anna Li 完成了")
+    assert (await h.say("刘主任", "/验收 1 \"@Bo O'Neil\"")).startswith("✅ 验收通过：Bo O'Neil 完成了")
+    await h.send("王书记", "/发布项目 扫雪 2 12-31")
+    await h.deliver(replace(h.event("Anna Li", "/认领 2"), sender=IdentityRef("console", "anna", "Anna Li")))
+    assert (await h.say("王书记", "/验收 2 “@Anna Li”")).startswith("✅ 验收通过：Anna Li 完成了")
+
+
+async def test_a_report_after_a_cancellation_says_so(hood: Harness) -> None:
+    h = hood
+    await h.send("王书记", "/发布项目 整治共享单车 2 12-31")
+    await h.send("张三", "/认领 1")
+    await h.send("王书记", "/取消项目 1")
+    assert await h.say("张三", "/完成 1") == "项目 #1 已取消，你的认领已结束。"
+    assert await h.say("张三", "/进展 1") == "项目 #1 已取消，你的认领已结束。"
+    assert await h.say("李四", "/完成 1") == "项目 #1 已取消，你的认领已结束。"

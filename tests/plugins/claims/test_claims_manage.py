@@ -117,3 +117,47 @@ async def test_the_list_shows_ten_with_a_button_each(hood: Harness, publish: Pub
     assert lines[0] == "可认领的项目：" and len(lines) == 12
     assert lines[-1] == "……还有 2 个，发送 /项目 <编号> 查看。"
     assert [row[0].data for row in listing.buttons] == [f"/claim {n}" for n in range(1, 11)]
+
+
+COMPLETED = "🎉 #1「整治共享单车」圆满完成！感谢 张三、李四！"
+
+
+async def test_a_closed_project_completes_when_its_last_claim_is_verified(hood: Harness, publish: Publish) -> None:
+    """Three places, two claimers, closed early: once both are verified there is nothing left to wait for."""
+    h = hood
+    project = await publish(h, "/发布项目 整治共享单车 3 12-31 10分")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    assert (await h.say("王书记", f"/project close {project}")).startswith("#1「整治共享单车」已关闭")
+    await h.send("张三", f"/完成 {project}")
+    await h.send("李四", f"/完成 {project}")
+    assert await h.send("王书记", f"/验收 {project} @张三") == [
+        "✅ 验收通过：张三 完成了 #1「整治共享单车」，获得 10 积分。"]
+    assert await h.send("王书记", f"/验收 {project} @李四") == [
+        "✅ 验收通过：李四 完成了 #1「整治共享单车」，获得 10 积分。", COMPLETED]
+    assert (await Project.get(id=project)).status == "completed"
+    assert (await h.say("张三", f"/项目 {project}")).startswith("#1「整治共享单车」（已完成）")
+
+
+async def test_a_closed_project_completes_when_the_last_unfinished_claimer_gives_up(
+    hood: Harness, publish: Publish
+) -> None:
+    h = hood
+    project = await publish(h, "/发布项目 整治共享单车 3 12-31 10分")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    await h.send("张三", f"/完成 {project}")
+    await h.send("王书记", f"/验收 {project} @张三")
+    await h.send("王书记", f"/关闭项目 {project}")
+    assert await h.send("李四", f"/取消认领 {project}") == [
+        "李四 退还了 #1「整治共享单车」的名额。", "🎉 #1「整治共享单车」圆满完成！感谢 张三！"]
+    assert (await Project.get(id=project)).status == "completed"
+
+
+async def test_a_closed_project_with_nobody_verified_stays_closed(hood: Harness, publish: Publish) -> None:
+    h = hood
+    project = await publish(h, "/发布项目 整治共享单车 3 12-31")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("王书记", f"/关闭项目 {project}")
+    assert await h.send("张三", f"/取消认领 {project}") == ["张三 退还了 #1「整治共享单车」的名额。"]
+    assert (await Project.get(id=project)).status == "closed"

@@ -3,11 +3,18 @@ off makes it inert, and switching it back on loses nothing, not even a claim to 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from core.testing import Harness
-from plugins.claims.models import Claim, ClaimStatus
+from plugins.claims.jobs import JOBS
+from plugins.claims.models import Claim, ClaimStatus, WaitlistEntry
+from plugins.claims.service import ClaimsService
 
 Publish = Callable[..., Awaitable[int]]
 HOUR = timedelta(hours=1)
@@ -67,9 +74,32 @@ async def test_past_the_deadline_unfinished_claims_are_released_and_nobody_is_pr
     assert await sweep(h, DAY + 14 * HOUR) == [
         "⏰ 张三：你认领的 #1「整治共享单车」如果没有进展，将于 11月25日 释放。"
         "完成了请发送 /完成 1；还在做请发送 /进展 1。"]
-    assert await sweep(h, DAY) == ["张三：#1「整治共享单车」已过截止时间，你未完成的认领已释放。"]
+    assert await sweep(h, DAY) == ["张三：#1「整治共享单车」已过截止时间，你未完成的认领已释放。",
+                                   "王五：#1「整治共享单车」已过截止时间，你已不在候补名单中。"]
     view = await h.say("王书记", f"/项目 {project}")
     assert "📝 李四 — 待验收" in view and "张三" not in view and "1 人候补" not in view
+    assert await sweep(h, DAY) == [], "told once"
+    assert await WaitlistEntry.filter(waiting=True).count() == 0
+    assert await h.say("张三", f"/完成 {project}") == "你对 #1 的认领已释放。如果还有名额，可以重新认领：/认领 1"
+
+
+async def test_past_the_deadline_a_project_is_not_offered_for_claiming(community: Harness,
+                                                                     publish: Publish) -> None:
+    h = community
+    await h.send("王书记", "/配置 claims release_at_deadline 否")
+    await publish(h, "/发布项目 整治共享单车 1 +1")
+    await publish(h, "/发布项目 扫雪 1 无")
+    await h.send("张三", "/认领 1")
+    await h.send("李四", "/认领 1")
+    assert await sweep(h, DAY) == []
+    assert "#1「整治共享单车」" in await h.say("王五", "/项目")
+    assert await sweep(h, DAY) == ["李四：#1「整治共享单车」已过截止时间，你已不在候补名单中。"]
+    [listing] = await h.deliver(h.event("王五", "/项目"))
+    assert listing.text == "可认领的项目：\n#2「扫雪」 剩余名额 1/1"
+    assert [row[0].data for row in listing.buttons] == ["/claim 2"]
+    [shown] = await h.deliver(h.event("王五", "/项目 1"))
+    assert shown.text.startswith("#1「整治共享单车」（已截止）") and shown.buttons == ()
+    assert (await h.say("王五", "/认领 1")).startswith("项目 #1 已过截止日期（")
 
 
 async def test_the_release_policy_is_a_community_setting(community: Harness, publish: Publish) -> None:
@@ -111,3 +141,63 @@ async def test_switched_off_it_is_inert_and_switched_on_nothing_is_lost(
     assert reminder.startswith("⏰ 张三：你认领的 #1「整治共享单车」如果没有进展，将于 12月24日 10:11 释放。")
     assert await Claim.filter(status=ClaimStatus.ACTIVE).count() == 1
     assert (await sweep(h, DAY + HOUR))[0].startswith("张三：你认领的 #1「整治共享单车」已 7 天没有进展")
+
+
+async def test_job_texts_use_the_claims_catalogue(community: Harness, publish: Publish,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reminder's wording is this plugin's, not another plugin's translation of the same words."""
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 1 无")
+    await h.send("张三", f"/认领 {project}")
+    asked: list[str | None] = []
+    original = h.app.translator
+
+    def translator(language: str | None, plugin: str | None = None) -> Any:
+        asked.append(plugin)
+        return original(language, plugin)
+
+    monkeypatch.setattr(h.app, "translator", translator)
+    assert len(await sweep(h, 6 * DAY + HOUR)) == 1
+    assert asked and set(asked) == {"claims"}
+
+
+@pytest.fixture
+async def pooled(db_url: str) -> AsyncIterator[Harness]:
+    url = f"{db_url}?minsize=1&maxsize=5" if db_url.startswith("postgres") else db_url
+    async with Harness.create(url) as h:
+        yield h
+
+
+async def test_each_community_is_swept_in_its_own_transaction(pooled: Harness, publish: Publish, db_url: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """By the time the second community is swept, the first one's releases are committed (its locks gone),
+    and a failure in one community keeps the other's work."""
+    assert JOBS[0].per_community
+    h = pooled
+    await h.send("王书记", "/setup 观梅社区")
+    await h.send("王书记", "/setup 东风社区", room="east")
+    await publish(h, "/发布项目 整治共享单车 1 无")
+    await h.send("张三", "/认领 1")
+    await h.send("王书记", "/发布项目 扫雪 1 无", room="east")
+    await h.send("李四", "/认领 2", room="east")
+    outside = contextvars.copy_context()  # no transaction here: reads what is committed
+    seen: dict[int, int] = {}
+    original = ClaimsService.sweep
+
+    async def committed_releases() -> int:
+        return await Claim.filter(status=ClaimStatus.RELEASED).count()
+
+    async def watched(self: ClaimsService) -> Any:
+        if db_url.startswith("postgres"):
+            task = asyncio.get_running_loop().create_task(committed_releases(), context=outside)
+            seen[self.community_id] = await asyncio.wait_for(task, 5)
+        if self.community_id == 2:
+            raise RuntimeError("community 2 is broken today")
+        return await original(self)
+
+    monkeypatch.setattr(ClaimsService, "sweep", watched)
+    said = await sweep(h, 8 * DAY)
+    assert said == ["张三：你认领的 #1「整治共享单车」已 7 天没有进展，认领已释放。如果还有名额，可以重新认领。"]
+    assert await Claim.filter(status=ClaimStatus.RELEASED).count() == 1
+    if seen:
+        assert seen == {1: 0, 2: 1}
