@@ -60,7 +60,6 @@ class Application:
             self, tick_seconds=settings.scheduler.tick_seconds, lease_seconds=settings.scheduler.lease_seconds
         )
         self.adapters: dict[str, Adapter] = {}
-        self.web: Any = None
         self._channel_community: dict[str, int] = {}
         self._community_languages: dict[int, str] = {}
         self.plugins.register(builtin)
@@ -91,10 +90,6 @@ class Application:
         for plugin, jobs in self.plugins.collect("linli_jobs"):
             for job in jobs:
                 self.scheduler.register(replace(job, plugin=plugin))
-
-    @property
-    def commands(self) -> list[Command]:
-        return self.router.table.commands
 
     def plugin_settings(self, plugin: str, model: type[ModelT], community_id: int | None = None) -> ModelT:
         """A plugin's settings: the model's defaults, then ``[plugin.<name>]``, then the community's own."""
