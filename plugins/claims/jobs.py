@@ -1,5 +1,6 @@
-"""The sweep: reminds claimers whose claim is about to be released, releases stale claims, and sends home
-the waitlists of projects whose deadline passed.
+"""The sweep: reminds claimers whose claim is about to be released, releases stale claims, sends home
+the waitlists of projects whose deadline passed, and completes the projects whose deadline passed with
+some work verified and nothing left unfinished.
 
 One periodic job rather than a one-shot job per claim: there is nothing to reschedule when a deadline
 or a setting changes, a missed run simply happens at the next start, and the work per run is a couple
@@ -29,7 +30,7 @@ async def sweep(job: JobContext) -> None:
         return
     settings = job.settings(ClaimsSettings)
     result = await ClaimsService(job.community_id, settings, job.now, job.uow).sweep()
-    if result.reminders or result.releases or result.expired_waitlists:
+    if result.reminders or result.releases or result.expired_waitlists or result.completed:
         await _tell(await Speaker.for_job(job), result, settings)
 
 
@@ -54,6 +55,8 @@ async def _tell(speaker: Speaker, result: SweepResult, settings: ClaimsSettings)
     for expired in result.expired_waitlists:
         await speaker.tell(((origin_of(e), e.user_id) for e in expired.dropped_waitlist), WAITLIST_EXPIRED,
                            project=speaker.project(expired.project))
+    for project in result.completed:
+        await speaker.completed(project)
 
 
 JOBS = [JobSpec("claims.sweep", sweep, every=SWEEP_EVERY, plugin=PLUGIN, per_community=True)]

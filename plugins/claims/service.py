@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -112,7 +112,8 @@ class Release:
     promoted: list[Claim] = field(default_factory=list)
     left_waitlist: bool = False
     dropped_waitlist: list[WaitlistEntry] = field(default_factory=list)
-    #: The project was closed and its last unfinished claim just ended: it is completed now.
+    #: The project was closed (or its deadline had passed) and its last unfinished claim just ended:
+    #: it is completed now.
     completed: bool = False
 
 
@@ -144,6 +145,8 @@ class SweepResult:
     releases: list[tuple[Release, str]] = field(default_factory=list)
     #: Projects whose deadline passed, with the waitlist entries that were dropped.
     expired_waitlists: list[Release] = field(default_factory=list)
+    #: Projects past their deadline with nothing unfinished left and some work verified: completed now.
+    completed: list[Project] = field(default_factory=list)
 
 
 @dataclass
@@ -311,7 +314,7 @@ class ClaimsService:
             if giving_up:
                 ended = await self._end(project, giving_up, ClaimStatus.WITHDRAWN)
                 release = Release(project, ended=ended, promoted=await self._promote(project))
-                release.completed = await self._complete_if_closed_and_done(project)
+                release.completed = await self._complete_if_done(project)
                 return release
             if mine:
                 raise ClaimsError(N_("Your claim on #{id} is already verified; there is nothing to give up."),
@@ -377,8 +380,8 @@ class ClaimsService:
             completed = verified >= project.places
             if completed:
                 await self._complete(project)
-            else:  # a closed project is done once nobody is still working on it
-                completed = await self._complete_if_closed_and_done(project)
+            else:  # a closed or past-deadline project is done once nobody is still working on it
+                completed = await self._complete_if_done(project)
             return Verification(project, newly, newly=True, completed=completed)
 
     async def send_back(self, project_id: int, user_id: int, by_user_id: int,
@@ -431,8 +434,9 @@ class ClaimsService:
         return self.release_time(claim, project, resumed_at)
 
     async def sweep(self) -> SweepResult:
-        """Remind claimers whose release is near, give back claims whose time is up, and send home the
-        waitlists of projects whose deadline passed.
+        """Remind claimers whose release is near, give back claims whose time is up, send home the
+        waitlists of projects whose deadline passed, and complete the open projects whose deadline passed
+        with some work verified and none unfinished.
 
         Candidates are found without locks; each project is then locked (in id order, as everything else
         locks one project at a time) and its claims are judged again, so a /progress, /done or /verify
@@ -449,8 +453,14 @@ class ClaimsService:
         waiting: list[Any] = await WaitlistEntry.filter(
             community_id=self.community_id, waiting=True, project__deadline__lte=self.now,
         ).order_by("project_id").limit(SWEEP_BATCH).values_list("project_id", flat=True)
+        done: list[Any] = await Claim.filter(
+            community_id=self.community_id, status=ClaimStatus.VERIFIED, project__status=ProjectStatus.OPEN,
+            project__deadline__lte=self.now,
+        ).exclude(project_id__in=Subquery(Claim.filter(
+            community_id=self.community_id, status__in=UNFINISHED).values("project_id")),
+        ).distinct().order_by("project_id").limit(SWEEP_BATCH).values_list("project_id", flat=True)
         # one pass in id order, each project once: overlapping sweeps take their locks in the same order
-        for project_id in sorted({int(p) for p in [*claimed, *waiting]}):
+        for project_id in sorted({int(p) for p in [*claimed, *waiting, *done]}):
             await self._sweep_project(project_id, due_soon, horizon, resumed_at, result)
         return result
 
@@ -473,12 +483,15 @@ class ClaimsService:
             project = await self._lock(project_id)
             if project.status not in (ProjectStatus.OPEN, ProjectStatus.CLOSED):
                 return
-            if due_soon is not None:
-                await self._sweep_claims(project, due_soon, horizon, resumed_at, result)
-            if project.deadline is not None and project.deadline <= self.now:
+            past_deadline = project.deadline is not None and project.deadline <= self.now
+            if past_deadline:  # before any completion, which would send the waitlist home unannounced
                 dropped = await self._drop_waitlist(project)
                 if dropped:
                     result.expired_waitlists.append(Release(project, dropped_waitlist=dropped))
+            if due_soon is not None:
+                await self._sweep_claims(project, due_soon, horizon, resumed_at, result)
+            if past_deadline and await self._complete_if_done(project):
+                result.completed.append(project)
 
     async def _sweep_claims(self, project: Project, due_soon: Q, horizon: datetime, resumed_at: datetime | None,
                             result: SweepResult) -> None:
@@ -510,7 +523,7 @@ class ClaimsService:
         if releases:
             last = releases[-1][0]
             last.promoted.extend(await self._promote(project))
-            last.completed = await self._complete_if_closed_and_done(project)
+            last.completed = await self._complete_if_done(project)
             result.releases.extend(releases)
 
     async def _resumed_at(self) -> datetime | None:
@@ -809,9 +822,13 @@ class ClaimsService:
         self.uow.publish(ProjectCompleted(community_id=self.community_id, project_id=project.id,
                                           user_ids=tuple(dict.fromkeys(c.user_id for c in verified))))
 
-    async def _complete_if_closed_and_done(self, project: Project) -> bool:
-        """A closed project is completed when its last unfinished claim ends and some work was verified."""
-        if project.status is not ProjectStatus.CLOSED:
+    async def _complete_if_done(self, project: Project) -> bool:
+        """A closed project, or an open one whose deadline has passed, is completed when its last unfinished
+        claim ends and some work was verified."""
+        if project.status is ProjectStatus.OPEN:
+            if project.deadline is None or project.deadline > self.now:
+                return False  # more claims may still come
+        elif project.status is not ProjectStatus.CLOSED:
             return False
         if await Claim.filter(project_id=project.id, status__in=UNFINISHED).exists():
             return False

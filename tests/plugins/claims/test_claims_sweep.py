@@ -13,7 +13,7 @@ import pytest
 
 from core.testing import Harness
 from plugins.claims.jobs import JOBS
-from plugins.claims.models import Claim, ClaimStatus, WaitlistEntry
+from plugins.claims.models import Claim, ClaimStatus, Project, WaitlistEntry
 from plugins.claims.service import ClaimsService
 
 Publish = Callable[..., Awaitable[int]]
@@ -201,3 +201,76 @@ async def test_each_community_is_swept_in_its_own_transaction(pooled: Harness, p
     assert await Claim.filter(status=ClaimStatus.RELEASED).count() == 1
     if seen:
         assert seen == {1: 0, 2: 1}
+
+
+COMPLETED = "🎉 #1「整治共享单车」圆满完成！感谢 张三、李四！"
+
+
+async def test_past_the_deadline_an_open_project_with_all_its_work_verified_is_completed(
+    community: Harness, publish: Publish
+) -> None:
+    """Three places, two claimers, both verified: once the deadline passes nobody else can come."""
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 3 +2 10分")
+    await h.send("张三", f"/认领 {project}")
+    await h.send("李四", f"/认领 {project}")
+    await h.send("张三", f"/完成 {project}")
+    await h.send("李四", f"/完成 {project}")
+    await h.send("王书记", f"/验收 {project} @张三")
+    await h.send("王书记", f"/验收 {project} @李四")
+    assert await sweep(h, DAY) == []
+    assert (await Project.get(id=project)).status == "open", "until the deadline a third may still come"
+    assert await sweep(h, 2 * DAY) == [COMPLETED]
+    assert (await Project.get(id=project)).status == "completed"
+    assert (await h.say("张三", f"/项目 {project}")).startswith("#1「整治共享单车」（已完成）")
+    assert await sweep(h, DAY) == [], "told once"
+
+
+async def test_past_the_deadline_the_last_unfinished_claim_ending_completes_the_project(
+    community: Harness, publish: Publish
+) -> None:
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 3 +2 10分")
+    for name in ("张三", "李四", "王五"):
+        await h.send(name, f"/认领 {project}")
+    await h.send("张三", f"/完成 {project}")
+    await h.send("李四", f"/完成 {project}")
+    await h.send("王书记", f"/验收 {project} @张三")
+    said = await sweep(h, 3 * DAY)  # 王五 is released at the deadline; 李四's report still waits
+    assert said[-1] == "王五：#1「整治共享单车」已过截止时间，你未完成的认领已释放。"
+    assert (await Project.get(id=project)).status == "open"
+    assert await h.send("王书记", f"/验收 {project} @李四") == [
+        "✅ 验收通过：李四 完成了 #1「整治共享单车」，获得 10 积分。", COMPLETED]
+    assert (await Project.get(id=project)).status == "completed"
+    assert await sweep(h, DAY) == []
+
+
+async def test_past_the_deadline_the_release_of_the_last_claim_completes_the_project(
+    community: Harness, publish: Publish
+) -> None:
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 2 +2")
+    for name in ("张三", "李四", "王五"):
+        await h.send(name, f"/认领 {project}")
+    await h.send("李四", f"/完成 {project}")
+    await h.send("王书记", f"/验收 {project} @李四")
+    said = await sweep(h, 3 * DAY)
+    assert said[-3:] == ["张三：#1「整治共享单车」已过截止时间，你未完成的认领已释放。",
+                         "🎉 #1「整治共享单车」圆满完成！感谢 李四！",
+                         "王五：#1「整治共享单车」已过截止时间，你已不在候补名单中。"]
+    assert (await Project.get(id=project)).status == "completed"
+
+
+async def test_past_the_deadline_an_open_project_with_nothing_verified_stays_open(
+    community: Harness, publish: Publish
+) -> None:
+    h = community
+    project = await publish(h, "/发布项目 整治共享单车 3 +2")
+    await publish(h, "/发布项目 扫雪 1 +2")
+    await h.send("张三", f"/认领 {project}")
+    said = await sweep(h, 3 * DAY)
+    assert said[-1] == "张三：#1「整治共享单车」已过截止时间，你未完成的认领已释放。"
+    assert not any("圆满完成" in text for text in said)
+    assert await sweep(h, DAY) == []
+    assert [p.status for p in await Project.all().order_by("id")] == ["open", "open"]
+    assert (await h.say("王五", f"/项目 {project}")).startswith("#1「整治共享单车」（已截止）")
