@@ -54,9 +54,14 @@ class CommandContext:
     def now(self) -> datetime:
         return self.app.now()
 
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The installation's time zone: how people in the chat read dates and times."""
+        return ZoneInfo(self.app.settings.timezone)
+
     def local_day(self) -> date:
         """Today in the installation's time zone: what 'today' means to the people in the chat."""
-        return self.now().astimezone(ZoneInfo(self.app.settings.timezone)).date()
+        return self.now().astimezone(self.timezone).date()
 
     def settings(self, model: type[SettingsT]) -> SettingsT:
         """This plugin's settings for this community: settings.toml ``[plugin.<name>]`` and /config changes."""

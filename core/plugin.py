@@ -3,7 +3,7 @@
 Import from here, not from core internals, so the core can change inside without breaking plugins.
 """
 
-from core.arguments import Arg, ArgError, Choice, Date, Int, Mention, Rest, Text
+from core.arguments import Arg, ArgError, Choice, Date, Int, Mention, Rest, Text, when
 from core.bus import Subscription
 from core.commands import Command, command, parse_line
 from core.context import CommandContext
@@ -31,9 +31,42 @@ from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
 
 __all__ = [
-    "N_", "Arg", "ArgError", "Attachment", "AwardingEvent", "Button", "Channel", "ChannelRef", "Choice", "Command",
-    "CommandContext", "Community", "Date", "DomainEvent", "IdentityRef", "Int", "JobContext", "JobSpec",
-    "Mention", "MessageReceived", "OutgoingMessage", "PluginManifest", "PluginToggled", "PointsAward",
-    "PointsBooked", "PointsEntry", "Rest", "Role", "Subscription", "Text", "UnitOfWork", "User", "WebRoute",
-    "balance_of", "command", "hookimpl", "parse_line",
+    "N_",
+    "Arg",
+    "ArgError",
+    "Attachment",
+    "AwardingEvent",
+    "Button",
+    "Channel",
+    "ChannelRef",
+    "Choice",
+    "Command",
+    "CommandContext",
+    "Community",
+    "Date",
+    "DomainEvent",
+    "IdentityRef",
+    "Int",
+    "JobContext",
+    "JobSpec",
+    "Mention",
+    "MessageReceived",
+    "OutgoingMessage",
+    "PluginManifest",
+    "PluginToggled",
+    "PointsAward",
+    "PointsBooked",
+    "PointsEntry",
+    "Rest",
+    "Role",
+    "Subscription",
+    "Text",
+    "UnitOfWork",
+    "User",
+    "WebRoute",
+    "balance_of",
+    "command",
+    "hookimpl",
+    "parse_line",
+    "when",
 ]

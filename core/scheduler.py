@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from tortoise import fields
@@ -59,6 +60,11 @@ class JobContext:
         if self.community_id is None:
             raise RuntimeError("this job runs for no particular community")
         return self.community_id
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The installation's time zone, as ``CommandContext.timezone``."""
+        return ZoneInfo(self.app.settings.timezone)
 
     def settings(self, model: type[SettingsT]) -> SettingsT:
         """The plugin's settings for this job's community (as ``CommandContext.settings``)."""

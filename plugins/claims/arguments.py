@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.plugin import N_, ArgError, CommandContext, Date
+from core.plugin import N_, ArgError, CommandContext, Date, when
 from plugins.claims.settings import ClaimsSettings
-from plugins.claims.speaker import local_zone
 
 #: Words meaning "no deadline" or "the default".
 NONE_WORDS = {"无", "没有", "不限", "none", "no", "-", "—", "否"}
@@ -64,12 +63,8 @@ class Places:
 
 @dataclass(frozen=True)
 class Deadline:
-    """A day as the core's Date type reads it (12-31, 12月31日, +7, 明天) or 无 for none; due at its end.
-
-    The end of the day is the same moment as ``core.arguments.when()`` gives, which :meth:`Speaker.when`
-    relies on (23:59 reads as a bare date). That helper is not part of the public plugin API
-    (``core.plugin``), so it is not imported from the core's internals; once it is exported, use it.
-    """
+    """A day as the core's Date type reads it (12-31, 12月31日, +7, 明天) or 无 for none; due at its end
+    (``when()``), which :meth:`Speaker.when` shows as a bare date."""
 
     def placeholder(self, t: Any, name: str) -> str:
         return name
@@ -78,7 +73,7 @@ class Deadline:
         if raw.strip().lower() in NONE_WORDS:
             return None
         day = await Date().convert(raw, ctx)
-        due = datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=local_zone(ctx.app))
+        due = when(day, ctx.timezone)
         if due <= ctx.now():
             raise ArgError(N_("{value} has already passed; the deadline has to be in the future"), value=raw)
         return due

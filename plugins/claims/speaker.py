@@ -29,7 +29,7 @@ from plugins.claims.models import Claim, ClaimStatus, Project, ProjectStatus, Wa
 from plugins.claims.service import ClaimsError, Origin, Release, UserRef
 
 if TYPE_CHECKING:
-    from core.app import Application
+    pass
 
 Translate = Callable[..., str]
 Names = Callable[[Iterable[int]], Awaitable[dict[int, str]]]
@@ -58,15 +58,6 @@ DEADLINE_PASSED = N_("deadline passed")
 NEEDS_QUOTES = re.compile(r"[\s\"'“”「」『』‘’]")
 
 
-def local_zone(app: Application) -> ZoneInfo:
-    """The installation's time zone, to show times as people in the chat read them.
-
-    The one place this plugin reads the core's settings: neither context offers the zone (only
-    ``CommandContext.local_day()``, which has no time of day, and nothing on ``JobContext``).
-    """
-    return ZoneInfo(app.settings.timezone)
-
-
 def mention(name: str) -> str:
     """``@name`` as it can be typed back into a command: quoted when it has spaces (Telegram names do)."""
     if not NEEDS_QUOTES.search(name):
@@ -89,11 +80,11 @@ class Speaker:
 
     @classmethod
     def for_command(cls, ctx: CommandContext) -> Speaker:
-        return cls(ctx.uow, ctx.t, ctx.now(), local_zone(ctx.app), ctx.names, ctx.announce, ctx.event.channel)
+        return cls(ctx.uow, ctx.t, ctx.now(), ctx.timezone, ctx.names, ctx.announce, ctx.event.channel)
 
     @classmethod
     async def for_job(cls, job: JobContext) -> Speaker:
-        return cls(job.uow, await job.translator(), job.now, local_zone(job.app), job.names, job.announce)
+        return cls(job.uow, await job.translator(), job.now, job.timezone, job.names, job.announce)
 
     # -- pieces ------------------------------------------------------------------------------------
     async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
