@@ -83,7 +83,7 @@ class Application:
         for plugin, commands in self.plugins.collect("linli_commands"):
             for cmd in commands:
                 self.router.table.add(_owned(cmd, plugin))
-        self.bus.subscribe(Subscription(MessageReceived, self.router.on_message))
+        self.bus.subscribe(Subscription(MessageReceived, self.router.on_message, claims_itself=True))
         for plugin, subscriptions in self.plugins.collect("linli_subscriptions"):
             for sub in subscriptions:
                 self.bus.subscribe(Subscription(sub.event_type, sub.handler, plugin))

@@ -3,7 +3,8 @@
 ``publish`` puts an event in its partition's queue and returns; it waits only when ``max_pending``
 events are already accepted and unhandled (back-pressure instead of unbounded memory). One worker per
 busy partition handles its events strictly in order. Each event is handled in one database transaction:
-the platform event id is marked processed there (so a redelivery is a no-op, across restarts too), every
+the platform event id is marked processed there (so a redelivery is a no-op, across restarts too; the
+router takes the mark itself only for messages that ask for something, so chatter writes nothing), every
 subscriber runs in its own savepoint (a failing one is rolled back, logged and apologised for; the others
 and the bus go on), domain events published meanwhile are handled in the same transaction, and the
 outbox is sent after the commit.
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.dedupe import claim_event
 from core.events import Event, MessageReceived, OutgoingMessage, PluginToggled
 from core.unit_of_work import UnitOfWork
 
@@ -40,6 +40,9 @@ class Subscription:
     event_type: type[Event]
     handler: Handler
     plugin: str = CORE
+    #: The handler marks the platform event processed itself (``uow.claim_event()``) before it changes
+    #: anything, and only when it does; the router does, so plain chatter costs no write.
+    claims_itself: bool = False
 
 
 class BusHost(Protocol):
@@ -152,18 +155,21 @@ class EventBus:
     # -- handling ----------------------------------------------------------------------------------
     async def handle(self, event: Event) -> bool:
         """Handle one event now, in one transaction; False if it was a duplicate."""
-        uow = UnitOfWork(now=self._host.now())
+        uow = UnitOfWork(now=self._host.now(), event_key=getattr(event, "event_id", None))
         async with self._host.transaction():
-            event_id = getattr(event, "event_id", None)
-            if event_id and not await claim_event(event_id):
+            if self._claims_up_front(event) and not await uow.claim_event():
                 self.duplicates += 1
-                log.info("duplicate event %s ignored", event_id)
+                log.info("duplicate event %s ignored", uow.event_key)
                 return False
             todo: deque[Event] = deque([event])
             while todo:
                 current = todo.popleft()
                 await self._run_subscribers(current, uow)
                 todo.extend(uow.take_events())
+        if uow.duplicate:  # found by the router, before it changed anything
+            self.duplicates += 1
+            log.info("duplicate event %s ignored", uow.event_key)
+            return False
         uow.committed()
         self.handled += 1
         if uow.outbox:
@@ -184,6 +190,15 @@ class EventBus:
         if uow.outbox:
             await self._host.deliver(uow.outbox)
         return result
+
+    def _claims_up_front(self, event: Event) -> bool:
+        """Whether to mark the event processed before any subscriber runs: unless every subscriber that
+        will hear it claims it itself (the router, which does so only when a message asks for action)."""
+        community_id = self._host.community_of(event)
+        return any(
+            not s.claims_itself and isinstance(event, s.event_type) and self._delivers(s, event, community_id)
+            for s in self._subscriptions
+        )
 
     def _delivers(self, subscription: Subscription, event: Event, community_id: int | None) -> bool:
         """Core subscribers hear everything; a plugin hears its community's events while it is on there,

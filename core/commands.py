@@ -191,6 +191,8 @@ class Router:
             if text.strip():
                 await self.app.dialogs.answer(self, event, uow, text.strip())
             return
+        if not await uow.claim_event():  # a redelivered command: it was handled already
+            return
         ctx = await self.app.context_for(event, uow)
         await self.run(ctx, parsed)
 

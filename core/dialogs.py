@@ -56,7 +56,7 @@ class Dialogs:
         pending = await PendingDialog.get_or_none(
             channel_key=event.channel.key, platform_user_id=event.sender.user_id
         )
-        if pending is None:
+        if pending is None or not await uow.claim_event():
             return
         await pending.delete()
         if pending.expires_at < self.app.now():

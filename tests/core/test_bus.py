@@ -225,3 +225,37 @@ async def test_in_memory_changes_follow_only_a_committed_transaction() -> None:
     await bus.publish(Poked(community_id=1))
     await bus.join()
     assert applied == ["kept"]
+
+
+async def test_plain_chatter_writes_nothing(community: Harness) -> None:
+    from core.dedupe import ProcessedEvent
+
+    h = community
+    before = await ProcessedEvent.all().count()
+    assert await h.send("张三", "大家好，今天天气不错") == []
+    assert await ProcessedEvent.all().count() == before, "ordinary chat costs no write"
+
+
+class Breaker:
+    """Only a command that fails: nothing else listens to chat messages."""
+
+    @hookimpl
+    def linli_manifest(self) -> PluginManifest:
+        return PluginManifest(name="breaker", title_zh="坏", title_en="Breaker", version="1")
+
+    @hookimpl
+    def linli_commands(self) -> list[Any]:
+        @command("break", help="test")
+        async def break_(ctx: CommandContext) -> None:
+            raise RuntimeError("handler bug")
+
+        return [break_]
+
+
+async def test_a_redelivered_command_whose_handler_failed_is_tried_again(db_url: str) -> None:
+    apology = "抱歉，处理这条消息时出了点问题，什么都没有改变。请稍后再试。"
+    async with Harness.create(db_url, plugins=[Breaker()]) as h:
+        await h.send("王书记", "/setup 观梅社区")
+        event = h.event("张三", "/break", event_id="console:retry-me")
+        assert [m.text for m in await h.deliver(event)] == [apology]
+        assert [m.text for m in await h.deliver(event)] == [apology], "nothing was committed, so it runs again"

@@ -112,3 +112,11 @@ async def test_an_ambiguous_name_is_not_guessed(community: Harness) -> None:
     reply = await h.say("王书记", "/grant @张伟 organizer")
     assert reply.startswith("这里有好几位叫 @张伟 的人")
     assert await h.say("王书记", "/grant @zw2 organizer") == "张伟 现在是组织者了。", "a username is unambiguous"
+
+
+async def test_a_redelivered_dialog_answer_counts_once(survey: Harness) -> None:
+    h = survey
+    await h.send("张三", "/ask 30")
+    answer = h.event("张三", "从前有座山", event_id="console:answer-1")
+    assert [m.text for m in await h.deliver(answer)] == ["30: 从前有座山"]
+    assert await h.deliver(answer) == []
