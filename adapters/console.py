@@ -2,8 +2,10 @@
 
 Input lines:  ``NAME: TEXT`` (NAME says TEXT in the current room), ``NAME: !press N`` (NAME presses
 button N), ``@room ROOM`` (switch room; created on first use), ``#`` comments and blank lines.
-Output lines: ``[ROOM] bot: TEXT``, ``[ROOM] bot → NAME: TEXT`` for a private reply, and
+Output lines: ``[ROOM] bot: TEXT``, ``[ROOM] bot → NAME: TEXT`` for a private notice, and
 ``[ROOM] bot:   [N] LABEL`` for buttons, numbered per room and never reused, so an old button still works.
+Files the bot sends (certificates, exports) are written to ``[console] files_dir`` and shown as
+``[ROOM] bot: 📎 PATH``.
 
 When stdin is not a terminal the adapter runs a script: each line is handled to completion before the
 next one is read, so the output is deterministic; at the end of input the process exits.
@@ -16,13 +18,13 @@ import itertools
 import re
 import sys
 import uuid
-from typing import TYPE_CHECKING, TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
-from adapters.base import Adapter
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.adapter import Adapter, AdapterHost, AdapterSpec
 from core.events import ChannelRef, IdentityRef, MessageReceived, OutgoingMessage
-
-if TYPE_CHECKING:
-    from core.app import Application
 
 PLATFORM = "console"
 DEFAULT_ROOM = "main"
@@ -30,15 +32,26 @@ LINE = re.compile(r"^(?P<name>[^:：]{1,64})[:：]\s?(?P<text>.*)$")
 PRESS = re.compile(r"^!press\s+(\d+)$")
 
 
+class ConsoleSettings(BaseModel):
+    """The ``[console]`` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    admins: list[str] = Field(default_factory=lambda: ["王书记"])
+    files_dir: Path = Path("data/console-files")
+
+
 class ConsoleAdapter(Adapter):
     platform = PLATFORM
 
-    def __init__(self, app: Application, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
-        super().__init__(app)
+    def __init__(self, host: AdapterHost, settings: ConsoleSettings | None = None, *,
+                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+        super().__init__(host)
+        self.settings = settings or ConsoleSettings()
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.room = DEFAULT_ROOM
-        self.admins = set(app.settings.console.admins)
+        self.admins = set(self.settings.admins)
         self._buttons: dict[str, dict[int, str]] = {}
         self._button_numbers = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -86,8 +99,7 @@ class ConsoleAdapter(Adapter):
         """Handle one line to completion, as in a script."""
         event = self.parse(line)
         if event is not None:
-            await self.app.receive(event)
-            await self.app.bus.join()
+            await self.host.receive(event)
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read(), name="console-reader")
@@ -122,8 +134,10 @@ class ConsoleAdapter(Adapter):
     async def send(self, message: OutgoingMessage) -> str | None:
         room = message.channel.chat_id
         who = f"bot → {message.private_to.display_name}" if message.private_to else "bot"
-        for line in message.text.splitlines() or [""]:
+        for line in message.text.splitlines() or ([] if message.files else [""]):
             self.print(f"[{room}] {who}: {line}")
+        for file in message.files:
+            self.print(f"[{room}] {who}: 📎 {self._save(file.filename, file.data)}")
         numbers = self._buttons.setdefault(room, {})
         for row in message.buttons:
             for button in row:
@@ -131,3 +145,23 @@ class ConsoleAdapter(Adapter):
                 numbers[number] = button.data
                 self.print(f"[{room}] {who}:   [{number}] {button.label}")
         return str(next(self._message_ids))
+
+    def _save(self, filename: str, data: bytes) -> Path:
+        """Write a file the bot sent; a name already used gets a number, so nothing is overwritten."""
+        folder = self.settings.files_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        stem, suffix = Path(filename).stem or "file", Path(filename).suffix
+        target = folder / f"{stem}{suffix}"
+        for number in itertools.count(2):
+            if not target.exists():
+                break
+            target = folder / f"{stem}-{number}{suffix}"
+        target.write_bytes(data)
+        return target
+
+
+def _create(host: AdapterHost, settings: Any, **streams: Any) -> Adapter:
+    return ConsoleAdapter(host, settings, stdin=streams.get("stdin"), stdout=streams.get("stdout"))
+
+
+SPEC = AdapterSpec("console", _create, ConsoleSettings)

@@ -1,7 +1,9 @@
 """The application object: the one place that holds the running platform's state.
 
 It wires settings, translations, plugins, the bus, the command router, the scheduler, the adapters
-and the web server, and it is the bus's host (partitioning, transactions, delivery, apologies).
+and the web server, and it is the host of the bus, the router and the scheduler (each of which depends
+only on a narrow Protocol of its own). Plugins and adapters never get it: they get
+:class:`core.services.PluginServices` and :class:`core.services.AdapterServices`.
 Start-up order matters: Tortoise keeps its state in a ContextVar, so the database is opened before any
 task (bus workers, adapters, the web server, the scheduler) is created.
 """
@@ -16,22 +18,25 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 from tortoise.transactions import in_transaction
 
-from adapters.base import Adapter
-from core import builtin
+from core.adapter import Adapter
+from core.builtin import CorePlugin
 from core.bus import EventBus, Subscription
-from core.commands import Command, Router
+from core.commands import Command
 from core.config import ConfigError, Settings
 from core.context import CommandContext
 from core.dialogs import Dialogs
-from core.events import DomainEvent, Event, MessageReceived, OutgoingMessage
+from core.events import DomainEvent, Event, MessageReceived, OutgoingMessage, PluginToggled
 from core.i18n import Catalogs, Translator
 from core.identity import Channel, Community, User, membership_for, user_for
-from core.plugins import PluginManager
-from core.scheduler import Scheduler
+from core.plugin_manager import PluginManager
+from core.router import Router
+from core.scheduler import JobContext, Scheduler
+from core.services import AdapterServices, PluginServices
 from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -51,18 +56,21 @@ class Application:
     ) -> None:
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.timezone = ZoneInfo(settings.timezone)
         self.catalogs = Catalogs()
         self.plugins = PluginManager(settings.plugins)
-        self.router = Router(self)
-        self.dialogs = Dialogs(self)
+        self.router = Router(self, Dialogs())
         self.bus = EventBus(self, max_pending=settings.bus.max_pending)
+        self.services = PluginServices(self)
+        self.adapter_services = AdapterServices(self)
         self.scheduler = Scheduler(
             self, tick_seconds=settings.scheduler.tick_seconds, lease_seconds=settings.scheduler.lease_seconds
         )
         self.adapters: dict[str, Adapter] = {}
+        self._background: set[asyncio.Future[None]] = set()
         self._channel_community: dict[str, int] = {}
         self._community_languages: dict[int, str] = {}
-        self.plugins.register(builtin)
+        self.plugins.register(CorePlugin(self))
         if load_builtins:
             self.plugins.load_builtins()
         if load_entry_points:
@@ -83,7 +91,8 @@ class Application:
         for plugin, commands in self.plugins.collect("linli_commands"):
             for cmd in commands:
                 self.router.table.add(_owned(cmd, plugin))
-        self.bus.subscribe(Subscription(MessageReceived, self.router.on_message, claims_itself=True))
+        self.bus.subscribe(Subscription(MessageReceived, self.router.on_message, marks_processed=True))
+        self.bus.subscribe(Subscription(PluginToggled, self._commands_changed))
         for plugin, subscriptions in self.plugins.collect("linli_subscriptions"):
             for sub in subscriptions:
                 self.bus.subscribe(Subscription(sub.event_type, sub.handler, plugin))
@@ -107,7 +116,7 @@ class Application:
         """Load state that must be in memory before events flow; the database is already open."""
         await self.refresh_state()
         await self.scheduler.ensure_periodic()
-        await self.plugins.fan_out("linli_startup", None, app=self)
+        await self.plugins.fan_out("linli_startup", None)
 
     async def refresh_state(self) -> None:
         """Reload what is cached in memory (plugin states, chat bindings) from the database.
@@ -131,14 +140,17 @@ class Application:
     async def stop_core(self) -> None:
         await self.bus.close()
         await self.scheduler.stop()
-        await self.plugins.fan_out("linli_shutdown", None, app=self)
+        await self.plugins.fan_out("linli_shutdown", None)
 
     def now(self) -> datetime:
         return self.clock()
 
     async def receive(self, event: Event) -> None:
-        """Adapters hand platform events in here."""
+        """Accept a platform event without waiting for it (tests and tools; adapters use their host)."""
         await self.bus.publish(event)
+
+    async def run_in_transaction(self, work: Callable[[UnitOfWork], Any]) -> Any:
+        return await self.bus.run_in_transaction(work)
 
     # -- bus host ----------------------------------------------------------------------------------
     def partition_key(self, event: Event) -> str:
@@ -169,6 +181,22 @@ class Application:
             except Exception:
                 log.exception("sending to %s failed", message.channel.key)
 
+    async def _commands_changed(self, event: PluginToggled, uow: UnitOfWork) -> None:
+        """A community switched a plugin, so its command menus change: tell the adapters, after the commit
+        (a task started inside the transaction would inherit its connection)."""
+
+        def tell() -> None:
+            for adapter in self.adapters.values():
+                task = asyncio.ensure_future(adapter.commands_changed())
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+        uow.on_commit(tell)
+
+    def plugin_title(self, plugin: str, language: str) -> str:
+        manifest = self.plugins.manifests.get(plugin)
+        return manifest.title(language) if manifest else plugin
+
     def apology(self, event: MessageReceived) -> OutgoingMessage:
         t = self.translator(self._language_of_channel(event))
         return OutgoingMessage(
@@ -194,7 +222,7 @@ class Application:
     async def community_ids(self) -> list[int]:
         return list(await Community.all().values_list("id", flat=True))  # type: ignore[arg-type]
 
-    async def context_for(self, event: MessageReceived, uow: UnitOfWork) -> CommandContext:
+    async def command_context(self, event: MessageReceived, uow: UnitOfWork) -> CommandContext:
         user = await user_for(event.sender)
         channel = await Channel.get_or_none(
             platform=event.channel.platform, chat_id=event.channel.chat_id
@@ -204,7 +232,30 @@ class Application:
         if community is not None:
             self.remember_language(community)
         language = community.language if community else (user.language or event.sender.language)
-        return CommandContext(self, event, uow, user, self.translator(language), community, membership)
+        return CommandContext(self.services, uow, self.translator(language), event=event, user=user,
+                              community=community, membership=membership)
+
+    async def job_context(self, uow: UnitOfWork, plugin: str, community_id: int | None, payload: dict[str, Any],
+                          communities: list[int]) -> JobContext:
+        language: str = self.settings.language
+        if community_id is not None:
+            community = await Community.get_or_none(id=community_id)
+            language = community.language if community else language
+        return JobContext(self.services, uow, self.translator(language, plugin), community_id, plugin,
+                          payload=payload, communities=communities)
+
+    async def move_channel(self, platform: str, old_chat_id: str, new_chat_id: str) -> bool:
+        """A chat got a new id on its platform: the community's binding moves along (once)."""
+        async with in_transaction():
+            if await Channel.exists(platform=platform, chat_id=new_chat_id):
+                return False
+            moved = False
+            for channel in await Channel.filter(platform=platform, chat_id=old_chat_id).select_related("community"):
+                channel.chat_id = new_chat_id
+                await channel.save(update_fields=["chat_id"])
+                self.bind_channel(f"{platform}:{new_chat_id}", channel.community)
+                moved = True
+            return moved
 
     async def has_badge(self, community_id: int, user_id: int, badge: str) -> bool:
         """Whether an enabled plugin vouches for a verified badge (``linli_user_has_badge``)."""
@@ -229,4 +280,4 @@ class Application:
 
 
 def _owned(cmd: Command, plugin: str) -> Command:
-    return replace(cmd, plugin=plugin)
+    return replace(cmd, plugin=plugin, subcommands=tuple(_owned(s, plugin) for s in cmd.subcommands))

@@ -1,7 +1,7 @@
 """Typed command arguments: how a word typed in chat becomes a value, and how it reads in a usage line.
 
-Each type converts one token (``Rest`` takes the rest of the line) and raises :class:`ArgError` with a
-translatable message that the router shows together with the usage line.
+Each type converts one token (``Rest`` takes the rest of the line) and raises :class:`core.refusal.Refusal`
+with a translatable message; the router shows it together with the usage line.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.i18n import N_, Translator
+from core.refusal import Refusal
 
 if TYPE_CHECKING:
     from core.context import CommandContext
@@ -22,15 +23,6 @@ if TYPE_CHECKING:
 #: Quote pairs accepted around an argument, including the ones Chinese keyboards type.
 QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’"}
 FULLWIDTH_SPACE = "\u3000"
-
-
-class ArgError(Exception):
-    """A typed argument was wrong; ``message`` is an untranslated msgid, ``values`` fill it in."""
-
-    def __init__(self, message: str, **values: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
 
 
 def split_words(text: str) -> list[str]:
@@ -79,12 +71,12 @@ class Int:
     async def convert(self, raw: str, ctx: CommandContext) -> int:
         cleaned = raw.lstrip("#＃")
         if not re.fullmatch(r"[+-]?\d{1,18}", cleaned):
-            raise ArgError(N_("{value} is not a whole number"), value=raw)
+            raise Refusal(N_("{value} is not a whole number"), value=raw)
         value = int(cleaned)
         if self.minimum is not None and value < self.minimum:
-            raise ArgError(N_("{value} is too small (at least {minimum})"), value=value, minimum=self.minimum)
+            raise Refusal(N_("{value} is too small (at least {minimum})"), value=value, minimum=self.minimum)
         if self.maximum is not None and value > self.maximum:
-            raise ArgError(N_("{value} is too large (at most {maximum})"), value=value, maximum=self.maximum)
+            raise Refusal(N_("{value} is too large (at most {maximum})"), value=value, maximum=self.maximum)
         return value
 
 
@@ -97,7 +89,7 @@ class Text:
 
     async def convert(self, raw: str, ctx: CommandContext) -> str:
         if len(raw) > self.max_length:
-            raise ArgError(N_("that text is too long (at most {maximum} characters)"), maximum=self.max_length)
+            raise Refusal(N_("that text is too long (at most {maximum} characters)"), maximum=self.max_length)
         return raw
 
 
@@ -110,20 +102,26 @@ class Rest(Text):
 
 @dataclass(frozen=True)
 class Choice:
-    """One of a fixed set of words; ``options`` maps every accepted spelling to the value."""
+    """One of a fixed set of words; ``options`` maps every accepted spelling to the value.
+
+    ``shown`` are the choices as usage lines and errors list them: msgids, so a Chinese community reads
+    ``<志愿者|组织者|物业|管理员>`` (each of which it may type) and an English one ``<volunteer|…>``.
+    """
 
     options: Mapping[str, Any]
     shown: Sequence[str] = field(default_factory=tuple)
 
+    def choices(self, t: Translator) -> list[str]:
+        return [t(s) for s in self.shown] if self.shown else list(self.options)
+
     def placeholder(self, t: Translator, name: str) -> str:
-        return "|".join(self.shown or list(self.options))
+        return "|".join(self.choices(t))
 
     async def convert(self, raw: str, ctx: CommandContext) -> Any:
         key = raw.lower() if raw.lower() in self.options else raw
         if key not in self.options:
-            raise ArgError(
-                N_("{value} is not one of: {choices}"), value=raw, choices=", ".join(self.shown or self.options)
-            )
+            raise Refusal(N_("{value} is not one of: {choices}"), value=raw,
+                          choices=ctx.t(", ").join(self.choices(ctx.t)))
         return self.options[key]
 
 
@@ -156,7 +154,7 @@ class Date:
             if len(match.groups()) == 2 and value < today:
                 value = value.replace(year=today.year + 1)
             return value
-        raise ArgError(N_("{value} is not a date (try 2026-12-31 or 12-31)"), value=raw)
+        raise Refusal(N_("{value} is not a date (try 2026-12-31 or 12-31)"), value=raw)
 
 
 @dataclass(frozen=True)
@@ -169,7 +167,7 @@ class Mention:
     async def convert(self, raw: str, ctx: CommandContext) -> Any:
         user = await ctx.resolve_mention(raw)
         if user is None:
-            raise ArgError(N_("I don't know {value} in this community yet"), value=raw)
+            raise Refusal(N_("I don't know {value} in this community yet"), value=raw)
         return user
 
 
@@ -182,8 +180,10 @@ class Arg:
     optional: bool = False
     #: The placeholder shown in usage lines, a msgid (e.g. N_("project")).
     label: str | None = None
-    #: The question asked in a step-by-step dialog when the argument is missing.
+    #: The question asked in a step-by-step dialog when the argument is missing (optional ones too).
     prompt: str | None = None
+    #: Asked only in a dialog, never typed on the command line (a question a typed line answers otherwise).
+    dialog_only: bool = False
 
     def usage(self, t: Translator) -> str:
         shown = self.type.placeholder(t, t(self.label or self.name))

@@ -35,14 +35,24 @@ CORE = "core"
 
 @dataclass(frozen=True)
 class Subscription:
-    """``handler(event, uow)`` is called for every event that is an instance of ``event_type``."""
+    """``handler(event, uow)`` is called for every event that is an instance of ``event_type``.
 
-    event_type: type[Event]
+    ``event_type`` may also be a domain event's stable name (``"claims.claim_verified"``), so a plugin can
+    react to an optional plugin's events without importing it; the handler then reads the event's
+    attributes by name.
+    """
+
+    event_type: type[Event] | str
     handler: Handler
     plugin: str = CORE
-    #: The handler marks the platform event processed itself (``uow.claim_event()``) before it changes
+    #: The handler marks the platform event processed itself (``uow.mark_processed()``) before it changes
     #: anything, and only when it does; the router does, so plain chatter costs no write.
-    claims_itself: bool = False
+    marks_processed: bool = False
+
+    def matches(self, event: Event) -> bool:
+        if isinstance(self.event_type, str):
+            return any(getattr(cls, "event_name", None) == self.event_type for cls in type(event).__mro__)
+        return isinstance(event, self.event_type)
 
 
 class BusHost(Protocol):
@@ -157,7 +167,7 @@ class EventBus:
         """Handle one event now, in one transaction; False if it was a duplicate."""
         uow = UnitOfWork(now=self._host.now(), event_key=getattr(event, "event_id", None))
         async with self._host.transaction():
-            if self._claims_up_front(event) and not await uow.claim_event():
+            if self._claims_up_front(event) and not await uow.mark_processed():
                 self.duplicates += 1
                 log.info("duplicate event %s ignored", uow.event_key)
                 return False
@@ -196,7 +206,7 @@ class EventBus:
         will hear it claims it itself (the router, which does so only when a message asks for action)."""
         community_id = self._host.community_of(event)
         return any(
-            not s.claims_itself and isinstance(event, s.event_type) and self._delivers(s, event, community_id)
+            not s.marks_processed and s.matches(event) and self._delivers(s, event, community_id)
             for s in self._subscriptions
         )
 
@@ -210,7 +220,7 @@ class EventBus:
     async def _run_subscribers(self, event: Event, uow: UnitOfWork) -> None:
         community_id = self._host.community_of(event)
         for subscription in list(self._subscriptions):
-            if not isinstance(event, subscription.event_type):
+            if not subscription.matches(event):
                 continue
             if not self._delivers(subscription, event, community_id):
                 continue

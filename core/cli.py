@@ -65,7 +65,7 @@ def cmd_makemigrations(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    from core.plugin_admin import list_plugins, set_plugin
+    from core.cli_plugins import list_plugins, set_plugin
 
     settings = _settings(args)
     if args.action == "list":

@@ -1,22 +1,21 @@
-"""The command router: ``/name args`` (or a Chinese alias, or a button press) to a plugin's handler.
+"""How a plugin declares a chat command: name, aliases, typed arguments, role, help, subcommands.
 
-For every message the router finds the command, checks that its plugin is enabled in this community and
-that the caller's role allows it, converts the arguments, and calls the handler inside the event's
-transaction. Whatever goes wrong on the way is answered with a short translated message and, for bad
-arguments, the usage line: never a traceback, never silence. A command that declares prompts can also
-be completed step by step (see :mod:`core.dialogs`) when its arguments are missing.
+``/project new 整治共享单车 3 12-31`` is the command ``project`` with the subcommand ``new``; each
+subcommand is a full command of its own (arguments, role, aliases such as ``新建``), so usage lines and
+help are generated from the declaration instead of hand-parsed text. The router (:mod:`core.router`) does
+the rest.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from core.arguments import Arg, ArgError, Rest, split_with_rests, split_words
+from core.arguments import Arg, Rest, split_with_rests, split_words
 from core.i18n import N_, Translator
-from core.permissions import ROLE_LABELS, Role
+from core.permissions import Role
+from core.refusal import Refusal
 
 if TYPE_CHECKING:
     from core.context import CommandContext
@@ -27,7 +26,7 @@ CommandHandler = Callable[..., Awaitable[None]]
 @dataclass(frozen=True)
 class Command:
     name: str
-    handler: CommandHandler
+    handler: CommandHandler | None
     args: tuple[Arg, ...] = ()
     aliases: tuple[str, ...] = ()
     role: Role = Role.RESIDENT
@@ -37,47 +36,85 @@ class Command:
     #: Ask for missing arguments one by one instead of answering with the usage line.
     dialog: bool = False
     plugin: str = "core"
+    #: ``/project new …``: the first word picks one of these; without a match the command's own handler runs.
+    subcommands: tuple[Command, ...] = ()
+    #: The parent's name for a subcommand (``project``), so usage reads ``/project new <title>``.
+    parent: str | None = None
 
     @property
     def spellings(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
 
+    @property
+    def path(self) -> str:
+        """``project new`` for a subcommand, ``claim`` for a command: how a dialog remembers it."""
+        return f"{self.parent} {self.name}" if self.parent else self.name
+
     def usage(self, t: Translator) -> str:
-        parts = [f"/{self.name}", *(arg.usage(t) for arg in self.args)]
-        return " ".join(parts)
+        if self.handler is None and self.subcommands:
+            choices = "|".join(self._shown_name(s, t) for s in self.subcommands)
+            return f"/{self._shown_name(self, t)} <{choices}> …"
+        head = [f"/{self._shown_name_of_parent(t)}", self._shown_name(self, t)] if self.parent else [
+            f"/{self._shown_name(self, t)}"]
+        return " ".join([*head, *(arg.usage(t) for arg in self.args if not arg.dialog_only)])
+
+    def _shown_name_of_parent(self, t: Translator) -> str:
+        return self.parent or ""
+
+    @staticmethod
+    def _shown_name(cmd: Command, t: Translator) -> str:
+        """The spelling people of this language type: the first non-Latin alias in Chinese."""
+        if t.language != "en" and cmd.parent:
+            return next((a for a in cmd.aliases if not a.isascii()), cmd.name)
+        return cmd.name
 
     def title(self, t: Translator) -> str:
         alias = next((a for a in self.aliases if not a.isascii()), None)
-        return f"/{self.name}" + (f" (/{alias})" if alias and t.language != "en" else "")
+        return f"/{self.path}" + (f" (/{alias})" if alias and t.language != "en" and not self.parent else "")
 
-    async def convert(self, words: Sequence[str], rests: Sequence[str], ctx: CommandContext) -> dict[str, Any]:
-        """Typed values for the handler's keyword arguments; raises ArgError or MissingArgument."""
-        values: dict[str, Any] = {}
+    def subcommand(self, word: str) -> Command | None:
+        key = word.lower()
+        return next((s for s in self.subcommands if key in (x.lower() for x in s.spellings)), None)
+
+    def prompted(self) -> list[int]:
+        """Indexes of the arguments a dialog asks for, in order."""
+        return [i for i, arg in enumerate(self.args) if arg.prompt]
+
+    def split(self, words: Sequence[str], rests: Sequence[str]) -> dict[str, str | None]:
+        """The raw text typed for each argument (None: not given); raises Refusal for extra words."""
+        raws: dict[str, str | None] = {}
         position = 0
-        for index, arg in enumerate(self.args):
-            if isinstance(arg.type, Rest):
+        for arg in self.args:
+            if arg.dialog_only:
+                raws[arg.name] = None
+            elif isinstance(arg.type, Rest):
                 text = _unquote(rests[position] if position < len(rests) else "")
-                if not text and not arg.optional:
-                    raise MissingArgument(index)
-                values[arg.name] = await arg.type.convert(text, ctx) if text else None
+                raws[arg.name] = text or None
                 position = len(words)
-                continue
-            if position >= len(words):
-                if not arg.optional:
-                    raise MissingArgument(index)
-                values[arg.name] = None
-                continue
-            values[arg.name] = await arg.type.convert(words[position], ctx)
-            position += 1
+            elif position < len(words):
+                raws[arg.name] = words[position]
+                position += 1
+            else:
+                raws[arg.name] = None
         if position < len(words):
-            raise ArgError(N_("too many arguments: {extra}"), extra=" ".join(words[position:]))
+            raise Refusal(N_("too many arguments: {extra}"), usage=True, extra=" ".join(words[position:]))
+        return raws
+
+    def first_missing(self, raws: dict[str, str | None]) -> int | None:
+        return next((i for i, arg in enumerate(self.args) if raws.get(arg.name) is None and not arg.optional),
+                    None)
+
+    async def convert(self, raws: dict[str, str | None], ctx: CommandContext) -> dict[str, Any]:
+        """Typed values for the handler's keyword arguments; raises Refusal for a value that does not fit."""
+        values: dict[str, Any] = {}
+        for arg in self.args:
+            raw = raws.get(arg.name)
+            try:
+                values[arg.name] = await arg.type.convert(raw, ctx) if raw is not None else None
+            except Refusal as refusal:
+                refusal.usage = True
+                raise
         return values
-
-
-class MissingArgument(Exception):
-    def __init__(self, index: int) -> None:
-        super().__init__(index)
-        self.index = index
 
 
 def _unquote(text: str) -> str:
@@ -95,6 +132,7 @@ def command(
     help: str = "",
     needs_community: bool = True,
     dialog: bool = False,
+    subcommands: Iterable[Command] = (),
 ) -> Callable[[CommandHandler], Command]:
     """Declare a chat command; the decorated coroutine receives ``ctx`` and the converted arguments."""
 
@@ -108,9 +146,22 @@ def command(
             help=help,
             needs_community=needs_community,
             dialog=dialog,
+            subcommands=tuple(replace(s, parent=name) for s in subcommands),
         )
 
     return declare
+
+
+def group(name: str, *, aliases: Iterable[str] = (), help: str = "", subcommands: Iterable[Command] = (),
+          needs_community: bool = True) -> Command:
+    """A command that is only its subcommands (``/badge request|pending|…``)."""
+    return Command(name=name, handler=None, aliases=tuple(aliases), help=help, needs_community=needs_community,
+                   subcommands=tuple(replace(s, parent=name) for s in subcommands))
+
+
+def sub(cmd: Command, name: str, *aliases: str) -> Command:
+    """``cmd`` offered as a subcommand ``name`` (``/project new`` runs what ``/newproject`` runs)."""
+    return replace(cmd, name=name, aliases=aliases)
 
 
 @dataclass
@@ -125,6 +176,10 @@ class ParsedLine:
         """Everything after the command name."""
         return self.rests[0] if self.rests else ""
 
+    def shifted(self) -> ParsedLine:
+        """The line after its first word: what a subcommand gets."""
+        return ParsedLine(self.words[0], self.words[1:], self.rests[1:])
+
 
 def parse_line(text: str) -> ParsedLine | None:
     """``/cmd@bot a "b c"`` → name 'cmd', words ['a', 'b c']; None when the text is no command."""
@@ -137,106 +192,3 @@ def parse_line(text: str) -> ParsedLine | None:
         return None
     words, rests = split_with_rests(rest)
     return ParsedLine(name=name, words=words, rests=rests)
-
-
-@dataclass
-class CommandTable:
-    """All commands by every spelling; rebuilt when plugins are loaded."""
-
-    commands: list[Command] = field(default_factory=list)
-    by_spelling: dict[str, Command] = field(default_factory=dict)
-
-    def add(self, cmd: Command) -> None:
-        for spelling in cmd.spellings:
-            key = spelling.lower()
-            if key in self.by_spelling and self.by_spelling[key].plugin != cmd.plugin:
-                raise ValueError(
-                    f"command /{spelling} of plugin {cmd.plugin} clashes with plugin {self.by_spelling[key].plugin}"
-                )
-            self.by_spelling[key] = cmd
-        self.commands.append(cmd)
-
-    def find(self, name: str) -> Command | None:
-        return self.by_spelling.get(name.lower())
-
-    def suggest(self, name: str, visible: Callable[[Command], bool]) -> str | None:
-        spellings = [s for s, c in self.by_spelling.items() if visible(c)]
-        close = difflib.get_close_matches(name.lower(), spellings, n=1, cutoff=0.6)
-        return close[0] if close else None
-
-
-def role_label(t: Translator, role: Role) -> str:
-    return t(ROLE_LABELS[role])
-
-
-class Router:
-    """Subscribes to :class:`MessageReceived` and turns commands into handler calls."""
-
-    def __init__(self, app: Application) -> None:
-        self.app = app
-        self.table = CommandTable()
-
-    def visible(self, cmd: Command, ctx: CommandContext) -> bool:
-        """Whether ``cmd`` may be offered to this caller here (enabled plugin, sufficient role)."""
-        if ctx.community is None:
-            return not cmd.needs_community
-        if cmd.plugin != "core" and not self.app.plugins.is_enabled(ctx.community.id, cmd.plugin):
-            return False
-        return ctx.has_role(cmd.role)
-
-    async def on_message(self, event: MessageReceived, uow: UnitOfWork) -> None:
-        text = event.button_data if event.button_data is not None else event.text
-        parsed = parse_line(text)
-        if parsed is None:
-            if text.strip():
-                await self.app.dialogs.answer(self, event, uow, text.strip())
-            return
-        if not await uow.claim_event():  # a redelivered command: it was handled already
-            return
-        ctx = await self.app.context_for(event, uow)
-        await self.run(ctx, parsed)
-
-    async def run(self, ctx: CommandContext, parsed: ParsedLine) -> None:
-        t = ctx.t
-        cmd = self.table.find(parsed.name)
-        if cmd is None:
-            suggestion = self.table.suggest(parsed.name, lambda c: self.visible(c, ctx))
-            if suggestion:
-                ctx.reply(t("Unknown command /{name}. Did you mean /{suggestion}?", name=parsed.name,
-                            suggestion=suggestion))
-            else:
-                ctx.reply(t("Unknown command /{name}. Send /help to see what I can do.", name=parsed.name))
-            return
-        if cmd.needs_community and ctx.community is None:
-            ctx.reply(t("This chat is not set up yet. A chat admin can start with /setup <community name>."))
-            return
-        if ctx.community is not None and not self.app.plugins.is_enabled(ctx.community.id, cmd.plugin):
-            title = self.app.plugins.manifests[cmd.plugin].title(t.language)
-            ctx.reply(t("{plugin} is switched off in this community; an organizer can /enable {name}.",
-                        plugin=title, name=cmd.plugin))
-            return
-        if cmd.needs_community and not ctx.has_role(cmd.role):
-            ctx.reply(t("Sorry, /{name} is for {role}s only.", name=cmd.name, role=role_label(t, cmd.role)))
-            return
-        ctx.plugin = cmd.plugin
-        ctx.t = t = self.app.translator(t.language, cmd.plugin)
-        try:
-            values = await cmd.convert(parsed.words, parsed.rests, ctx)
-        except ArgError as error:
-            ctx.reply(t(error.message, **error.values) + "\n" + t("Usage: {usage}", usage=cmd.usage(t)))
-            return
-        except MissingArgument as missing:
-            arg = cmd.args[missing.index]
-            if cmd.dialog and arg.prompt:
-                await self.app.dialogs.ask(ctx, cmd, parsed, arg)
-                return
-            ctx.reply(t("Missing {argument}.", argument=arg.usage(t)) + "\n" + t("Usage: {usage}",
-                                                                              usage=cmd.usage(t)))
-            return
-        await cmd.handler(ctx, **values)
-
-
-if TYPE_CHECKING:
-    from core.app import Application
-    from core.events import MessageReceived
-    from core.unit_of_work import UnitOfWork

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.adapter import AdapterSpec, installed_adapters
 
 ENV_PREFIX = "LINLI_"
 #: Short names operators expect, mapped to the canonical nested key path.
@@ -25,10 +27,6 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "LINLI_DATABASE_URL": ("database", "url"),
     "LINLI_TELEGRAM_TOKEN": ("telegram", "token"),
 }
-SECRET_KEYS: frozenset[tuple[str, ...]] = frozenset({("telegram", "token"), ("telegram", "webhook_secret")})
-
-
-AdapterName = Literal["console", "telegram", "matrix"]
 
 
 class ConfigError(Exception):
@@ -55,10 +53,6 @@ class BusSettings(_Section):
     dedupe_days: int = Field(7, ge=1, description="how long processed platform event ids are remembered")
 
 
-class ConsoleSettings(_Section):
-    admins: list[str] = Field(default_factory=lambda: ["王书记"])
-
-
 class WebSettings(_Section):
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -79,48 +73,24 @@ class PluginSettings(_Section):
     refresh_seconds: float = Field(30.0, gt=0)
 
 
-class TelegramLimits(_Section):
-    """Telegram's flood limits for messages the bot sends; the defaults are Telegram's own values."""
-
-    global_messages: int = Field(30, ge=1, description="messages per global_window over all chats")
-    global_window: float = Field(1.0, gt=0, description="seconds")
-    group_messages: int = Field(20, ge=1, description="messages per group_window to one group")
-    group_window: float = Field(60.0, gt=0, description="seconds")
-    chat_interval: float = Field(1.0, ge=0, description="seconds between two messages to one chat")
-
-
-class TelegramSettings(_Section):
-    token: SecretStr | None = None
-    token_file: Path | None = None
-    mode: Literal["polling", "webhook"] = "polling"
-    #: The public https URL Telegram posts to; its path (``/telegram/…``) is served by linli's web server.
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
-    base_url: str = "https://api.telegram.org/bot"
-    base_file_url: str = "https://api.telegram.org/file/bot"
-    limits: TelegramLimits = Field(default_factory=TelegramLimits)
-    poll_timeout: int = Field(30, ge=1, le=60, description="seconds a getUpdates long poll waits")
-    retry_base: float = Field(1.0, gt=0, description="first back-off delay after a network error, seconds")
-    retry_cap: float = Field(60.0, gt=0, description="longest back-off delay, seconds")
-    send_attempts: int = Field(6, ge=1, description="tries per message or API call, and per failing update")
-    admin_cache_seconds: float = Field(600.0, ge=0, description="how long a group's admin list is trusted")
-
-
-def _default_adapters() -> list[AdapterName]:
+def _default_adapters() -> list[str]:
     return ["console"]
 
 
-class Settings(_Section):
+class Settings(BaseModel):
+    """The core's settings. Tables not named here belong to adapters (``[telegram]``, ``[console]``), each
+    validated by its adapter's own model (:func:`load_settings`, :meth:`adapter_section`)."""
+
+    model_config = ConfigDict(extra="allow")
+
     language: Literal["zh_CN", "en"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
-    adapters: list[AdapterName] = Field(default_factory=_default_adapters)
+    adapters: list[str] = Field(default_factory=_default_adapters)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
-    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
-    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     #: Per-plugin settings tables, validated by each plugin's own settings model.
     plugin: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -133,10 +103,24 @@ class Settings(_Section):
             raise ValueError("a time zone name such as Asia/Shanghai") from None
         return value
 
+    def adapter_section(self, section: str) -> dict[str, Any]:
+        """The raw table of an adapter's section (validated at load time by the adapter's model)."""
+        value = (self.model_extra or {}).get(section, {})
+        return dict(value) if isinstance(value, Mapping) else {}
 
-def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Read ``path`` (if it exists), apply environment overrides, validate; raise ConfigError on problems."""
+
+def load_settings(
+    path: Path | str | None = None, environ: Mapping[str, str] | None = None,
+    adapters: Mapping[str, AdapterSpec] | None = None,
+) -> Settings:
+    """Read ``path`` (if it exists), apply environment overrides, validate; raise ConfigError on problems.
+
+    ``adapters`` (default: the installed ones) own the tables the core does not know; their models
+    validate them here, so a typo in ``[telegram]`` stops start-up like one in ``[database]``.
+    """
     environ = os.environ if environ is None else environ
+    specs = installed_adapters() if adapters is None else adapters
+    secret_keys: set[tuple[str, ...]] = {(spec.section, key) for spec in specs.values() for key in spec.secrets}
     file_text = ""
     data: dict[str, Any] = {}
     if path is not None:
@@ -149,7 +133,7 @@ def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | N
                 raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         elif environ.get("LINLI_SETTINGS"):
             raise ConfigError(f"settings file {path} (from LINLI_SETTINGS) does not exist")
-    for keys in SECRET_KEYS:
+    for keys in sorted(secret_keys):
         if _dig(data, keys) is not None:
             var = ENV_PREFIX + "__".join(k.upper() for k in keys)
             raise ConfigError(
@@ -164,9 +148,37 @@ def load_settings(path: Path | str | None = None, environ: Mapping[str, str] | N
         _put(data, env_keys, _parse_env_value(value))
         origins[env_keys] = var
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, path, file_text, origins)) from None
+        raise ConfigError(_describe(exc, path, file_text, origins, secret_keys)) from None
+    unknown = [name for name in settings.adapters if name not in specs]
+    if unknown:
+        line = next((var for k, var in origins.items() if k == ("adapters",)), None)
+        where = f"environment variable {line}" if line else f"{path}:{_line_of(file_text, ('adapters',))}"
+        raise ConfigError(f"invalid settings:\n  adapters = {settings.adapters!r} ({where}): expected adapters "
+                          f"that are installed ({', '.join(sorted(specs)) or 'none'}); unknown: {', '.join(unknown)}")
+    for section, value in (settings.model_extra or {}).items():
+        spec = next((s for s in specs.values() if s.section == section), None)
+        if spec is None:
+            raise ConfigError(
+                f"invalid settings:\n  {section} ({path}:{_line_of(file_text, (section,))}): expected no such "
+                f"setting (check the spelling; adapters installed: {', '.join(sorted(specs)) or 'none'})")
+        if spec.settings_model is not None:
+            try:
+                spec.settings_model.model_validate(value)
+            except ValidationError as exc:
+                raise ConfigError(_describe(exc, path, file_text, origins, secret_keys, prefix=(section,))) from None
+    return settings
+
+
+def adapter_settings(settings: Settings, spec: AdapterSpec) -> Any:
+    """An adapter's validated settings: its model over the section's table (defaults when absent)."""
+    if spec.settings_model is None:
+        return None
+    try:
+        return spec.settings_model.model_validate(settings.adapter_section(spec.section))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, None, "", {}, set(), prefix=(spec.section,))) from None
 
 
 def _env_keys(var: str) -> tuple[str, ...] | None:
@@ -224,11 +236,12 @@ def _line_of(text: str, keys: tuple[str, ...]) -> int | str:
 
 
 def _describe(
-    exc: ValidationError, path: Path | str | None, text: str, origins: Mapping[tuple[str, ...], str]
+    exc: ValidationError, path: Path | str | None, text: str, origins: Mapping[tuple[str, ...], str],
+    secret_keys: set[tuple[str, ...]], prefix: tuple[str, ...] = (),
 ) -> str:
     lines = ["invalid settings:"]
     for error in exc.errors():
-        keys = tuple(str(part) for part in error["loc"])
+        keys = prefix + tuple(str(part) for part in error["loc"])
         key = ".".join(keys)
         value = error.get("input")
         if error["type"] == "extra_forbidden":
@@ -237,6 +250,6 @@ def _describe(
             expectation = error["msg"].removeprefix("Value error, ")
         where = next((var for k, var in origins.items() if keys[: len(k)] == k), None)
         location = f"environment variable {where}" if where else f"{path}:{_line_of(text, keys)}"
-        shown = "***" if keys[:2] in SECRET_KEYS else repr(value)
+        shown = "***" if keys[:2] in secret_keys else repr(value)
         lines.append(f"  {key} = {shown} ({location}): expected {expectation}")
     return "\n".join(lines)

@@ -1,37 +1,42 @@
-"""Step-by-step completion of a command whose arguments are missing.
+"""Step-by-step completion of a command whose arguments are missing: a dialog that forgives.
 
-On a phone, ``/project new 整治共享单车 3 12-31 10`` is a lot to get right at once. A command declared
-with ``dialog=True`` instead asks for each missing argument in turn; the person's next plain message in
-the same chat is the answer. The pending line is stored in the database, so a restart does not lose it,
-and it expires after a while so an abandoned dialog does not swallow later chatter.
+On a phone, ``/project new 整治共享单车 3 12-31 10分`` is a lot to get right at once. A command declared
+with ``dialog=True`` instead asks for each missing argument in turn, optional ones too (``跳过`` / ``skip``
+passes one by), and says where it is (2/5). The person's next plain message in the same chat is the
+answer; a bad answer gets the reason and the same question again, up to :data:`MAX_TRIES` times. The
+answers so far are stored in the database (one row per person and chat, found with one indexed read), so
+a restart loses nothing, and the row expires so an abandoned dialog does not swallow later chatter.
+
+The dialog only keeps the state; the router (:mod:`core.router`) asks, checks and runs the command.
 """
 
 from __future__ import annotations
 
-import shlex
-from datetime import timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
-from core.arguments import Arg
-from core.commands import Command, ParsedLine, Router, parse_line
 from core.events import MessageReceived
-from core.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from core.app import Application
-    from core.context import CommandContext
 
 DIALOG_TTL = timedelta(minutes=30)
+MAX_TRIES = 3
+SKIP_WORDS = frozenset({"跳过", "skip", "-", "无", "none"})
 
 
 class PendingDialog(Model):
     id = fields.IntField(primary_key=True)
     channel_key = fields.CharField(max_length=191)
     platform_user_id = fields.CharField(max_length=128)
+    #: The command's path (``newproject``, ``project new``).
     line = fields.TextField()
+    #: Raw answers so far, by argument name (null: skipped).
+    answers: fields.Field[dict[str, Any]] = fields.JSONField(default=dict)
+    #: The index of the argument being asked for.
+    step = fields.IntField(default=0)
+    #: Bad answers to the current question.
+    tries = fields.IntField(default=0)
     expires_at = fields.DatetimeField()
 
     class Meta:
@@ -40,35 +45,38 @@ class PendingDialog(Model):
 
 
 class Dialogs:
-    def __init__(self, app: Application) -> None:
-        self.app = app
+    """The stored state of open dialogs."""
 
-    async def ask(self, ctx: CommandContext, cmd: Command, parsed: ParsedLine, arg: Arg) -> None:
-        line = " ".join([f"/{cmd.name}", *(shlex.quote(w) for w in parsed.words)])
+    async def open(self, event: MessageReceived, path: str, answers: dict[str, str | None], step: int,
+                   now: datetime) -> None:
         await PendingDialog.update_or_create(
-            channel_key=ctx.event.channel.key,
-            platform_user_id=ctx.event.sender.user_id,
-            defaults={"line": line, "expires_at": ctx.now() + DIALOG_TTL},
+            channel_key=event.channel.key,
+            platform_user_id=event.sender.user_id,
+            defaults={"line": path, "answers": answers, "step": step, "tries": 0, "expires_at": now + DIALOG_TTL},
         )
-        ctx.reply(ctx.t(arg.prompt or arg.name) + "\n" + ctx.t("(send /cancel to stop)"))
 
-    async def answer(self, router: Router, event: MessageReceived, uow: UnitOfWork, text: str) -> None:
-        pending = await PendingDialog.get_or_none(
-            channel_key=event.channel.key, platform_user_id=event.sender.user_id
-        )
-        if pending is None or not await uow.claim_event():
-            return
-        await pending.delete()
-        if pending.expires_at < self.app.now():
-            return
-        parsed = parse_line(f"{pending.line} {shlex.quote(text)}")
-        if parsed is None:
-            return
-        ctx = await self.app.context_for(event, uow)
-        await router.run(ctx, parsed)
+    async def pending(self, event: MessageReceived) -> PendingDialog | None:
+        return await PendingDialog.get_or_none(channel_key=event.channel.key, platform_user_id=event.sender.user_id)
 
-    async def cancel(self, ctx: CommandContext) -> bool:
+    async def advance(self, dialog: PendingDialog, step: int, now: datetime) -> None:
+        dialog.step, dialog.tries, dialog.expires_at = step, 0, now + DIALOG_TTL
+        await dialog.save(update_fields=["answers", "step", "tries", "expires_at"])
+
+    async def failed(self, dialog: PendingDialog, now: datetime) -> bool:
+        """Count a bad answer; False when that was the last try (the dialog is then closed)."""
+        dialog.tries += 1
+        if dialog.tries >= MAX_TRIES:
+            await dialog.delete()
+            return False
+        dialog.expires_at = now + DIALOG_TTL
+        await dialog.save(update_fields=["tries", "expires_at"])
+        return True
+
+    async def close(self, dialog: PendingDialog) -> None:
+        await dialog.delete()
+
+    async def cancel(self, event: MessageReceived) -> bool:
         deleted = await PendingDialog.filter(
-            channel_key=ctx.event.channel.key, platform_user_id=ctx.event.sender.user_id
+            channel_key=event.channel.key, platform_user_id=event.sender.user_id
         ).delete()
         return bool(deleted)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class MessageReceived(Event):
     mentions: tuple[IdentityRef, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     button_data: str | None = None
+    #: The platform's handle for answering a button press (Telegram's callback query id).
+    button_token: str | None = None
     reply_to_message_id: str | None = None
     received_at: datetime | None = None
 
@@ -84,14 +87,34 @@ class MessageReceived(Event):
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A file the bot sends: a photo, or a document (PDF, CSV, XLSX)."""
+
+    filename: str
+    data: bytes
+    kind: str = "document"  # or "photo"
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
-    """What a plugin wants said. ``private_to`` makes it a direct message to that person."""
+    """What a plugin wants said.
+
+    ``private_to`` makes it a private notice to that person, sent as a direct message where the platform
+    can; ``channel`` is then the group it concerns, where a notice that cannot be delivered privately
+    falls back to: the notice itself with a mention, or, when ``sensitive``, only a prompt to open a
+    private chat with the bot. ``popup_for`` answers a button press (its ``button_token``) with a pop-up
+    instead of a message, where the platform still can.
+    """
 
     channel: ChannelRef
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     reply_to_message_id: str | None = None
     private_to: IdentityRef | None = None
+    sensitive: bool = False
+    popup_for: str | None = None
+    files: tuple[OutgoingFile, ...] = ()
     #: Edit this earlier bot message instead of sending a new one, where the platform can.
     edit_message_id: str | None = None
     #: Stable id so a platform that supports it (Matrix txn id) sends it once.
@@ -100,7 +123,13 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class DomainEvent(Event):
-    """A fact a plugin established inside a committed transaction."""
+    """A fact a plugin established inside a committed transaction.
+
+    ``event_name`` is the stable name (``"claims.claim_verified"``): another plugin subscribes to it by
+    that name, without importing the plugin that publishes it.
+    """
+
+    event_name: ClassVar[str] = ""
 
     community_id: int
 
@@ -130,6 +159,8 @@ class AwardingEvent(DomainEvent):
 
 @dataclass(frozen=True)
 class PluginToggled(DomainEvent):
+    event_name: ClassVar[str] = "core.plugin_toggled"
+
     plugin: str
     enabled: bool
     by_user_id: int | None = None
@@ -137,12 +168,16 @@ class PluginToggled(DomainEvent):
 
 @dataclass(frozen=True)
 class CommunityCreated(DomainEvent):
+    event_name: ClassVar[str] = "core.community_created"
+
     name: str
     organizer_user_id: int
 
 
 @dataclass(frozen=True)
 class RoleChanged(DomainEvent):
+    event_name: ClassVar[str] = "core.role_changed"
+
     user_id: int
     role: str
     granted: bool
@@ -152,6 +187,8 @@ class RoleChanged(DomainEvent):
 @dataclass(frozen=True)
 class PointsBooked(DomainEvent):
     """The ledger accepted an entry (published once per entry, never for a duplicate award)."""
+
+    event_name: ClassVar[str] = "core.points_booked"
 
     user_id: int
     delta: int

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from core.app import Application
     from core.bus import Subscription
     from core.commands import Command
     from core.manifest import PluginManifest
@@ -82,12 +81,37 @@ async def linli_user_has_badge(community_id: int, user_id: int, badge: str) -> b
 
 
 @hookspec
-async def linli_startup(app: Application) -> None:
+async def linli_member_data(user_id: int) -> dict[str, Any] | None:
+    """Everything the plugin holds about one person, in every community, for ``/mydata`` (PIPL).
+
+    Return plain JSON-able values under readable keys (``{"claims": [...]}``), or None when it holds
+    nothing. Asked of every installed plugin, on or off, because switched-off plugins keep their data.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+async def linli_forget_member(user_id: int, pseudonym: str) -> None:
+    """Erase what the plugin holds about a person who asked to be forgotten (``/forgetme``).
+
+    What the community's records must keep (verified work, issued certificates, ledger entries) stays,
+    attached to the user id, whose name has become ``pseudonym``; free text that could identify the
+    person (notes, photos, their own words) goes. Runs in the same transaction as the core's erasure.
+    """
+
+
+@hookspec
+async def linli_merge_users(from_user_id: int, into_user_id: int) -> None:
+    """Two user ids turned out to be one person (account linking): move everything to ``into_user_id``."""
+
+
+@hookspec
+async def linli_startup() -> None:
     """The application is up (database ready, bus running); prepare caches or background work."""
 
 
 @hookspec
-async def linli_shutdown(app: Application) -> None:
+async def linli_shutdown() -> None:
     """The application is stopping; the bus has drained."""
 
 

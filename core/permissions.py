@@ -30,6 +30,24 @@ ROLE_LABELS: dict[Role, str] = {
     Role.PROPERTY_MANAGER: N_("property manager"),
 }
 
+#: The role with its article, for sentences such as "张三 is now {role}." (Chinese has no article).
+ROLE_WITH_ARTICLE: dict[Role, str] = {
+    Role.RESIDENT: N_("a resident"),
+    Role.VOLUNTEER: N_("a volunteer"),
+    Role.ORGANIZER: N_("an organizer"),
+    Role.ADMIN: N_("an admin"),
+    Role.PROPERTY_MANAGER: N_("a property manager"),
+}
+
+#: The role in the plural, for sentences such as "/grant is for {roles} only."
+ROLE_PLURALS: dict[Role, str] = {
+    Role.RESIDENT: N_("residents"),
+    Role.VOLUNTEER: N_("volunteers"),
+    Role.ORGANIZER: N_("organizers"),
+    Role.ADMIN: N_("admins"),
+    Role.PROPERTY_MANAGER: N_("property managers"),
+}
+
 #: What users may type for a role, in either language.
 ROLE_ALIASES: dict[str, Role] = {
     **{role.value: role for role in Role},

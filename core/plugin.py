@@ -1,11 +1,14 @@
 """The public plugin API: everything a plugin (built-in or third-party) may import from linli.
 
-Import from here, not from core internals, so the core can change inside without breaking plugins.
+Import from here, not from core internals, so the core can change inside without breaking plugins. A
+plugin's code runs in a :class:`Scope` (a :class:`CommandContext` for commands, a :class:`JobContext` for
+jobs), says no by raising :class:`Refusal`, and talks to other plugins only through events and hooks.
+See ``docs/architecture.md`` and ``docs/plugins.md``.
 """
 
-from core.arguments import Arg, ArgError, Choice, Date, Int, Mention, Rest, Text, when
+from core.arguments import Arg, Choice, Date, Int, Mention, Rest, Text, when
 from core.bus import Subscription
-from core.commands import Command, command, parse_line
+from core.commands import Command, command, group, parse_line, sub
 from core.context import CommandContext
 from core.events import (
     Attachment,
@@ -15,34 +18,35 @@ from core.events import (
     DomainEvent,
     IdentityRef,
     MessageReceived,
+    OutgoingFile,
     OutgoingMessage,
     PluginToggled,
     PointsAward,
     PointsBooked,
 )
 from core.hookspecs import hookimpl
-from core.i18n import N_
-from core.identity import Channel, Community, User
+from core.i18n import N_, NP_
+from core.identity import User
 from core.manifest import PluginManifest
 from core.permissions import Role
-from core.points import PointsEntry, balance_of
+from core.points import PointsEntry, balance_of, is_booked
+from core.refusal import Person, Plural, Refusal
 from core.scheduler import JobContext, JobSpec
+from core.scope import Scope
 from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
 
 __all__ = [
+    "NP_",
     "N_",
     "Arg",
-    "ArgError",
     "Attachment",
     "AwardingEvent",
     "Button",
-    "Channel",
     "ChannelRef",
     "Choice",
     "Command",
     "CommandContext",
-    "Community",
     "Date",
     "DomainEvent",
     "IdentityRef",
@@ -51,14 +55,19 @@ __all__ = [
     "JobSpec",
     "Mention",
     "MessageReceived",
+    "OutgoingFile",
     "OutgoingMessage",
+    "Person",
     "PluginManifest",
     "PluginToggled",
+    "Plural",
     "PointsAward",
     "PointsBooked",
     "PointsEntry",
+    "Refusal",
     "Rest",
     "Role",
+    "Scope",
     "Subscription",
     "Text",
     "UnitOfWork",
@@ -66,7 +75,10 @@ __all__ = [
     "WebRoute",
     "balance_of",
     "command",
+    "group",
     "hookimpl",
+    "is_booked",
     "parse_line",
+    "sub",
     "when",
 ]

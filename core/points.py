@@ -133,3 +133,8 @@ async def leaderboard(
         .values_list("user_id", "total")
     )
     return [(int(u), int(t)) for u, t in grouped if t and t > 0]
+
+
+async def is_booked(community_id: int, source_key: str) -> bool:
+    """Whether an award with this source key was booked already (e.g. today's thanks from one neighbour)."""
+    return await PointsEntry.exists(community_id=community_id, source_key=source_key)

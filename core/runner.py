@@ -13,9 +13,9 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from adapters.base import Adapter
+from core.adapter import Adapter, installed_adapters
 from core.app import Application
-from core.config import ConfigError, Settings
+from core.config import ConfigError, Settings, adapter_settings
 from core.migrations import settings_pending
 from core.storage import close_database, database_errors, mask_url, open_database
 from core.web import start_web
@@ -24,18 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def make_adapter(name: str, app: Application, stdin: TextIO | None, stdout: TextIO | None) -> Adapter:
-    if name == "console":
-        from adapters.console import ConsoleAdapter
-
-        return ConsoleAdapter(app, stdin=stdin, stdout=stdout)
-    if name == "telegram":
-        try:
-            from adapters.telegram import TelegramAdapter
-        except ImportError as exc:
-            raise ConfigError(f"adapters includes 'telegram' but it is not installed ({exc}); "
-                              "install it with: pip install 'linli[telegram]'") from None
-        return TelegramAdapter(app)
-    raise ConfigError(f"adapters: unknown adapter {name!r} (expected console or telegram)")
+    """Build the adapter registered as ``name`` in the ``linli.adapters`` entry-point group."""
+    specs = installed_adapters()
+    spec = specs.get(name)
+    if spec is None:
+        raise ConfigError(f"adapters: unknown adapter {name!r} (installed: {', '.join(sorted(specs)) or 'none'})")
+    return spec.create(app.adapter_services, adapter_settings(app.settings, spec), stdin=stdin, stdout=stdout)
 
 
 async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

@@ -15,76 +15,48 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Any, Protocol
 
-from pydantic import BaseModel
 from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 
-from core.events import Button, OutgoingMessage
-from core.i18n import Translator
-from core.identity import Channel, Community
+from core.scope import Scope
 from core.unit_of_work import UnitOfWork
 
-if TYPE_CHECKING:
-    from core.app import Application
-
 log = logging.getLogger(__name__)
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
 DISABLED_RETRY = timedelta(hours=1)
 MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass
-class JobContext:
-    """What a job handler gets, and the services it may use without reaching into the core.
+class JobContext(Scope):
+    """What a job handler gets: a :class:`core.scope.Scope` for its community, and the job's payload.
 
     A job declared ``per_community`` runs once per community where its plugin is on, each run in its own
     transaction, with ``community_id`` set; other periodic jobs see the ``communities`` where it is on.
     """
 
-    app: Application
-    uow: UnitOfWork
-    now: datetime
-    community_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     communities: list[int] = field(default_factory=list)
-    plugin: str = "core"
 
-    def _community(self) -> int:
-        if self.community_id is None:
-            raise RuntimeError("this job runs for no particular community")
-        return self.community_id
 
-    @property
-    def timezone(self) -> ZoneInfo:
-        """The installation's time zone, as ``CommandContext.timezone``."""
-        return ZoneInfo(self.app.settings.timezone)
+class SchedulerHost(Protocol):
+    """What the scheduler needs from the application around it."""
 
-    def settings(self, model: type[SettingsT]) -> SettingsT:
-        """The plugin's settings for this job's community (as ``CommandContext.settings``)."""
-        return self.app.plugin_settings(self.plugin, model, self.community_id)
+    def now(self) -> datetime: ...
 
-    async def translator(self) -> Translator:
-        """Translations into the community's language, the plugin's own strings first."""
-        community = await Community.get(id=self._community())
-        return self.app.translator(community.language, self.plugin)
+    def plugin_enabled(self, community_id: int | None, plugin: str) -> bool: ...
 
-    async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
-        return await self.app.render_names(self._community(), list(dict.fromkeys(user_ids)))
+    async def community_ids(self) -> list[int]: ...
 
-    async def has_badge(self, user_id: int, badge: str) -> bool:
-        return await self.app.has_badge(self._community(), user_id, badge)
+    async def run_in_transaction(self, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any: ...
 
-    async def announce(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> None:
-        """Post to every chat of the community."""
-        for channel in await Channel.filter(community_id=self._community(), is_direct=False):
-            self.uow.send(OutgoingMessage(channel=channel.ref(), text=text, buttons=tuple(tuple(r) for r in buttons)))
+    async def job_context(self, uow: UnitOfWork, plugin: str, community_id: int | None, payload: dict[str, Any],
+                          communities: list[int]) -> JobContext: ...
 
 
 JobHandler = Callable[[JobContext], Awaitable[None]]
@@ -121,8 +93,8 @@ class ScheduledJob(Model):
 
 
 class Scheduler:
-    def __init__(self, app: Application, *, tick_seconds: float = 1.0, lease_seconds: int = 300) -> None:
-        self.app = app
+    def __init__(self, host: SchedulerHost, *, tick_seconds: float = 1.0, lease_seconds: int = 300) -> None:
+        self.host = host
         self.tick_seconds = tick_seconds
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -136,7 +108,7 @@ class Scheduler:
 
     async def ensure_periodic(self) -> None:
         """Create rows for periodic jobs; an existing row keeps its next run (a missed one is due now)."""
-        now = self.app.now()
+        now = self.host.now()
         for spec in self.specs.values():
             if spec.every is None:
                 continue
@@ -183,7 +155,7 @@ class Scheduler:
 
     async def run_due(self) -> int:
         """Run every job that is due now and not leased by another process; returns how many ran."""
-        now = self.app.now()
+        now = self.host.now()
         free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         due = await ScheduledJob.filter(Q(run_at__lte=now) & free).order_by("run_at").limit(100)
         ran = 0
@@ -200,24 +172,24 @@ class Scheduler:
         if spec is None:  # its plugin is not installed here (any more): leave the row for one that is
             await self._release(job, run_at=now + DISABLED_RETRY)
             return False
-        plugins = self.app.plugins
-        if job.community_id is not None and not plugins.is_enabled(job.community_id, spec.plugin):
+        enabled = self.host.plugin_enabled
+        if job.community_id is not None and not enabled(job.community_id, spec.plugin):
             await self._release(job, run_at=now + DISABLED_RETRY)
             return False
-        communities = [c for c in await self.app.community_ids() if plugins.is_enabled(c, spec.plugin)]
+        communities = [c for c in await self.host.community_ids() if enabled(c, spec.plugin)]
         targets = communities if spec.per_community and job.community_id is None else [job.community_id]
         one_shot = not job.interval_seconds
         failure: Exception | None = None
         for community_id in targets:
 
             async def work(uow: UnitOfWork, community_id: int | None = community_id) -> None:
-                await spec.handler(JobContext(self.app, uow, now, community_id, dict(job.payload), communities,
-                                              spec.plugin))
+                ctx = await self.host.job_context(uow, spec.plugin, community_id, dict(job.payload), communities)
+                await spec.handler(ctx)
                 if one_shot:  # done in the job's own transaction: its effects and its end commit together
                     await ScheduledJob.filter(id=job.id, lease_owner=self.owner).delete()
 
             try:
-                await self.app.bus.run_in_transaction(work)
+                await self.host.run_in_transaction(work)
             except Exception as exc:
                 log.exception("job %s failed (community %s)", job.key, community_id)
                 failure = exc

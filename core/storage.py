@@ -21,10 +21,11 @@ from core.config import ConfigError
 CORE_MODELS = [
     "core.identity",
     "core.points",
-    "core.plugins",
-    "core.dedupe",
+    "core.plugin_manager",
+    "core.processed",
     "core.scheduler",
     "core.dialogs",
+    "core.adapter_state",
 ]
 SQLITE_DEFAULT_PRAGMAS = {"busy_timeout": "10000", "synchronous": "NORMAL"}
 

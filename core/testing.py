@@ -22,9 +22,9 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from adapters.base import Adapter
+from core.adapter import Adapter
 from core.app import Application
-from core.config import ConsoleSettings, DatabaseSettings, Settings, WebSettings
+from core.config import DatabaseSettings, Settings, WebSettings
 from core.events import Attachment, ChannelRef, IdentityRef, MessageReceived, OutgoingMessage
 from core.storage import close_database, is_sqlite, open_database
 
@@ -51,7 +51,7 @@ class RecordingAdapter(Adapter):
     platform = PLATFORM
 
     def __init__(self, app: Application) -> None:
-        super().__init__(app)
+        super().__init__(app.adapter_services)
         self.sent: list[OutgoingMessage] = []
 
     async def start(self) -> None:
@@ -66,11 +66,11 @@ class RecordingAdapter(Adapter):
 
 
 class Harness:
-    def __init__(self, app: Application, adapter: RecordingAdapter, clock: FakeClock) -> None:
+    def __init__(self, app: Application, adapter: RecordingAdapter, clock: FakeClock, admins: Sequence[str]) -> None:
         self.app = app
         self.adapter = adapter
         self.clock = clock
-        self.admins = set(app.settings.console.admins)
+        self.admins = set(admins)
         self._build: Callable[[], Application] = lambda: app
 
     @classmethod
@@ -86,8 +86,7 @@ class Harness:
     ) -> AsyncIterator[Harness]:
         """A running application on a fresh schema at ``db_url`` (created, and dropped afterwards)."""
         base = Settings(
-            database=DatabaseSettings(url=db_url), console=ConsoleSettings(admins=list(admins)),
-            web=WebSettings(enabled=False, port=0),
+            database=DatabaseSettings(url=db_url), web=WebSettings(enabled=False, port=0),
         )
         merged = Settings.model_validate({**base.model_dump(), **(settings or {})})
         clock = FakeClock()
@@ -102,7 +101,7 @@ class Harness:
         await open_database(db_url, app.plugins.model_modules(), create_db=throwaway)
         try:
             await Tortoise.generate_schemas()
-            harness = cls(app, RecordingAdapter(app), clock)
+            harness = cls(app, RecordingAdapter(app), clock, admins)
             harness._build = build
             await harness._start()
             try:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from core.dedupe import claim_event as mark_processed
 from core.events import DomainEvent, OutgoingMessage
+from core.processed import mark_processed as _mark_processed
 
 
 @dataclass
@@ -25,9 +25,9 @@ class UnitOfWork:
     events: list[DomainEvent] = field(default_factory=list)
     #: In-memory changes (caches) that must follow the database only once it has committed.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
-    #: The platform event being handled, marked processed (once) by :meth:`claim_event`.
+    #: The platform event being handled, marked processed (once) by :meth:`mark_processed`.
     event_key: str | None = None
-    claimed: bool = False
+    marked: bool = False
     duplicate: bool = False
 
     def send(self, message: OutgoingMessage) -> None:
@@ -36,17 +36,17 @@ class UnitOfWork:
     def publish(self, event: DomainEvent) -> None:
         self.events.append(event)
 
-    async def claim_event(self) -> bool:
+    async def mark_processed(self) -> bool:
         """Mark the platform event processed before changing anything; False if it already was.
 
         The mark is written in the current transaction (or savepoint), so it commits with the effects. The
         bus claims up front where it cannot know what subscribers will do; the router claims only when a
         message is a command or answers a question, so ordinary chatter writes nothing.
         """
-        if self.event_key is None or self.claimed:
+        if self.event_key is None or self.marked:
             return not self.duplicate
-        self.claimed = True
-        self.duplicate = not await mark_processed(self.event_key)
+        self.marked = True
+        self.duplicate = not await _mark_processed(self.event_key)
         return not self.duplicate
 
     def on_commit(self, change: Callable[[], None]) -> None:
@@ -54,13 +54,13 @@ class UnitOfWork:
 
     def mark(self) -> tuple[int, int, int, bool]:
         """A point to roll back to when one handler fails and its savepoint is rolled back."""
-        return len(self.outbox), len(self.events), len(self.after_commit), self.claimed
+        return len(self.outbox), len(self.events), len(self.after_commit), self.marked
 
     def rollback_to(self, mark: tuple[int, int, int, bool]) -> None:
         del self.outbox[mark[0] :]
         del self.events[mark[1] :]
         del self.after_commit[mark[2] :]
-        self.claimed = mark[3]  # a mark written inside the rolled-back savepoint is gone with it
+        self.marked = mark[3]  # a mark written inside the rolled-back savepoint is gone with it
 
     def committed(self) -> None:
         for change in self.after_commit:

@@ -75,9 +75,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.request import HTTPXRequest
-from tortoise.transactions import in_transaction
 
-from adapters.base import Adapter
 from adapters.telegram.limiter import FloodControl
 from adapters.telegram.mapping import (
     ANONYMOUS_ADMIN_ID,
@@ -98,16 +96,15 @@ from adapters.telegram.mapping import (
 from adapters.telegram.menu import Menu, MenuKey, desired_menus
 from adapters.telegram.resilience import backoff_delay, call_with_retries, is_transient, retry_after_seconds
 from adapters.telegram.roles import AdminCache
-from core.bus import Subscription
-from core.config import ConfigError, TelegramSettings
-from core.events import IdentityRef, MessageReceived, OutgoingMessage, PluginToggled
+from adapters.telegram.settings import TelegramSettings
+from core.adapter import Adapter, AdapterHost
+from core.config import ConfigError
+from core.events import IdentityRef, MessageReceived, OutgoingMessage
 from core.i18n import Translator
-from core.identity import Channel
-from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
 
 if TYPE_CHECKING:
-    from core.app import Application
+    pass
 
 log = logging.getLogger("adapters.telegram")
 
@@ -259,18 +256,17 @@ class _SendJob:
 class TelegramAdapter(Adapter):
     platform = PLATFORM
 
-    def __init__(self, app: Application) -> None:
-        super().__init__(app)
-        self.settings = app.settings.telegram
+    def __init__(self, host: AdapterHost, settings: TelegramSettings | None = None) -> None:
+        super().__init__(host)
+        self.settings = settings or TelegramSettings()
         self._token, self._token_source = read_token(self.settings)
         self.webhook = self.settings.mode == "webhook"
         self._webhook_path = webhook_path(self.settings) if self.webhook else None
-        if self.webhook and not app.settings.web.enabled:
+        if self.webhook and not host.web_enabled:
             raise ConfigError('telegram.mode = "webhook" needs linli\'s web server: set web.enabled = true '
                               "(and do not pass --no-web), or use polling")
         self._secret = webhook_secret(self.settings, self._token)
         _mask_token_in_logs(self._token)
-        app.bus.subscribe(Subscription(PluginToggled, self._on_plugin_toggled))
         self.codec = ButtonCodec()
         self.admins = AdminCache(self._fetch_admins, self.settings.admin_cache_seconds)
         self.bot: Bot | None = None
@@ -351,7 +347,7 @@ class TelegramAdapter(Adapter):
 
     async def _drain(self) -> None:
         assert self.flood is not None
-        await self.app.bus.join()
+        await self.host.drain()
         await self.flood.drain()
 
     async def run_until_done(self) -> None:
@@ -539,7 +535,7 @@ class TelegramAdapter(Adapter):
                         outcome.set_result(True)  # nothing for the core (another bot's command, a join...)
                     else:
                         # Tasks start in creation order, so the bus queues one chat's events in update order.
-                        outcome = asyncio.ensure_future(self.app.bus.publish_and_wait(event))
+                        outcome = asyncio.ensure_future(self.host.receive(event))
                 waits.append(outcome)
             return list(await asyncio.gather(*waits, return_exceptions=True))
         except asyncio.CancelledError:
@@ -595,7 +591,7 @@ class TelegramAdapter(Adapter):
         attachments = tuple(a for a in (photo_of(message), document_of(message)) if a is not None)
         if not addressed.strip() and not attachments:
             return None  # stickers, joins, pins...: nothing the core reads
-        if chat.type == Chat.PRIVATE and re.match(r"^/start(\s|$)", addressed) and not self.app.router.table.find(
+        if chat.type == Chat.PRIVATE and re.match(r"^/start(\s|$)", addressed) and not self.host.knows_command(
                 "start"):
             addressed = "/help"  # what Telegram's Start button sends; the welcome is the help
         self._remember(user)
@@ -669,14 +665,8 @@ class TelegramAdapter(Adapter):
     async def _migrate(self, old: int, new: int) -> None:
         """A group became a supergroup with a new id: move the community's binding along."""
         self.note_migration(old, new)
-        async with in_transaction():
-            if await Channel.exists(platform=PLATFORM, chat_id=str(new)):
-                return
-            for channel in await Channel.filter(platform=PLATFORM, chat_id=str(old)).select_related("community"):
-                channel.chat_id = str(new)
-                await channel.save(update_fields=["chat_id"])
-                self.app.bind_channel(f"{PLATFORM}:{new}", channel.community)
-                log.info("telegram: group %s is now supergroup %s; its community moved along", old, new)
+        if await self.host.move_channel(PLATFORM, str(old), str(new)):
+            log.info("telegram: group %s is now supergroup %s; its community moved along", old, new)
 
     def current_chat_id(self, chat_id: int) -> int:
         """The id a chat has now (a group that became a supergroup has a new one)."""
@@ -757,7 +747,7 @@ class TelegramAdapter(Adapter):
         )
 
     def _t(self, language: str | None) -> Translator:
-        return self.app.translator(language)
+        return self.host.translator(language)
 
     # -- files -------------------------------------------------------------------------------------
     async def fetch_attachment(self, ref: str) -> bytes:
@@ -768,16 +758,8 @@ class TelegramAdapter(Adapter):
 
     # -- the command menu --------------------------------------------------------------------------
     async def commands_changed(self) -> None:
-        await self._refresh_menu()
-
-    async def _on_plugin_toggled(self, event: PluginToggled, uow: UnitOfWork) -> None:
-        """A community switched a plugin, so its groups' menus change: wake the menu task.
-
-        Nothing is started from here: a task created inside the bus's transaction would inherit its
-        database connection (Tortoise keeps it in a context variable) and use it after the commit.
-        The wake-up itself waits for the commit, when the plugin manager's state has changed too.
-        """
-        uow.on_commit(self._menu_wanted.set)
+        """A community switched a plugin (told after the commit): wake the menu task."""
+        self._menu_wanted.set()
 
     async def _refresh_menu_quietly(self) -> None:
         try:
@@ -790,14 +772,14 @@ class TelegramAdapter(Adapter):
         process (``linli plugins enable``, other workers); Telegram is called only when a menu changed."""
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._menu_wanted.wait(), self.app.settings.plugins.refresh_seconds)
+                await asyncio.wait_for(self._menu_wanted.wait(), self.host.refresh_seconds)
             self._menu_wanted.clear()
             await self._refresh_menu_quietly()
 
     async def _refresh_menu(self) -> None:
         async with self._menu_lock:
             bot = self.require_bot()
-            desired = await desired_menus(self.app)
+            desired = await desired_menus(self.host)
             for (chat_id, language), menu in desired.items():
                 if self._menus.get((chat_id, language)) == menu:
                     continue

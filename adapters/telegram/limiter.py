@@ -35,7 +35,7 @@ from typing import Any
 from telegram.error import RetryAfter
 
 from adapters.telegram.resilience import backoff_delay, is_transient, retry_after_seconds
-from core.config import TelegramLimits
+from adapters.telegram.settings import TelegramLimits
 
 log = logging.getLogger("adapters.telegram")
 Call = Callable[[], Awaitable[Any]]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.plugin import N_, ArgError, CommandContext, Date, when
+from core.plugin import N_, CommandContext, Date, Refusal, when
 from plugins.claims.settings import ClaimsSettings
 
 #: Words meaning "no deadline" or "the default".
@@ -49,14 +49,14 @@ class Places:
         if match:
             count = int(match.group(1))
             if count < 1:
-                raise ArgError(N_("A project needs at least 1 place."))
+                raise Refusal(N_("A project needs at least 1 place."))
             if count > settings.max_places:
-                raise ArgError(N_("{places} places is more than this community allows ({maximum})."),
+                raise Refusal(N_("{places} places is more than this community allows ({maximum})."),
                                places=count, maximum=settings.max_places)
             return PlacesSpec(count)
         names = parse_place_names(text, settings.max_places)
         if names is None:
-            raise ArgError(N_("{value} is not a number of places (try 3, or A1-A70 for named places)"),
+            raise Refusal(N_("{value} is not a number of places (try 3, or A1-A70 for named places)"),
                            value=raw)
         return PlacesSpec(len(names), names)
 
@@ -75,7 +75,7 @@ class Deadline:
         day = await Date().convert(raw, ctx)
         due = when(day, ctx.timezone)
         if due <= ctx.now():
-            raise ArgError(N_("{value} has already passed; the deadline has to be in the future"), value=raw)
+            raise Refusal(N_("{value} has already passed; the deadline has to be in the future"), value=raw)
         return due
 
 
@@ -92,7 +92,7 @@ class Person:
             return int(match.group(1))
         user = await ctx.resolve_mention(raw)
         if user is None:
-            raise ArgError(N_("I don't know {value} in this community yet"), value=raw)
+            raise Refusal(N_("I don't know {value} in this community yet"), value=raw)
         return int(user.id)
 
 
@@ -130,9 +130,9 @@ def parse_place_names(raw: str, maximum: int) -> list[str] | None:
     if match:
         start, end = int(match.group("start")), int(match.group("end"))
         if end < start:
-            raise ArgError(N_("{value}: the range goes backwards."), value=raw)
+            raise Refusal(N_("{value}: the range goes backwards."), value=raw)
         if end - start + 1 > maximum:
-            raise ArgError(N_("{places} places is more than this community allows ({maximum})."),
+            raise Refusal(N_("{places} places is more than this community allows ({maximum})."),
                            places=end - start + 1, maximum=maximum)
         width = len(match.group("start")) if match.group("start").startswith("0") else 0
         return [f"{match.group('prefix')}{str(i).zfill(width)}" for i in range(start, end + 1)]
@@ -140,6 +140,6 @@ def parse_place_names(raw: str, maximum: int) -> list[str] | None:
     if len(parts) < 2:
         return None
     if len(parts) > maximum:
-        raise ArgError(N_("{places} places is more than this community allows ({maximum})."),
+        raise Refusal(N_("{places} places is more than this community allows ({maximum})."),
                        places=len(parts), maximum=maximum)
     return parts

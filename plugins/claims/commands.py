@@ -1,9 +1,9 @@
 """Chat commands of the claims plugin: parse → call the service → say what happened.
 
 The rules live in :mod:`plugins.claims.service`, the wording in :mod:`plugins.claims.speaker`.
-``/project new|edit|close|reopen|cancel …`` is the spelling people know; each action is also a command
-of its own (``/发布项目`` …) so that the router checks its role and arguments and can run the
-step-by-step dialog, and ``/project <action> …`` simply runs that command.
+``/project new|edit|close|reopen|cancel …`` is the spelling people know: subcommands of ``/project``, each
+also a command of its own (``/发布项目`` …). Refusals are raised (:class:`core.plugin.Refusal`), by the
+service or here, and answered by the router.
 """
 
 from __future__ import annotations
@@ -14,20 +14,20 @@ from datetime import datetime
 from core.plugin import (
     N_,
     Arg,
-    ArgError,
     Button,
     Choice,
     CommandContext,
     Int,
+    Refusal,
     Rest,
     Role,
     Text,
     command,
-    parse_line,
+    sub,
 )
 from plugins.claims.arguments import Deadline, Person, Places, PlacesSpec, parse_options
 from plugins.claims.models import ClaimStatus
-from plugins.claims.service import ClaimsError, ClaimsService, Origin, ProjectDraft
+from plugins.claims.service import ClaimsService, Origin, ProjectDraft
 from plugins.claims.settings import ClaimsSettings
 from plugins.claims.speaker import CLAIM_MARK, CLAIM_STATUS, Speaker, mention, origin_of, place_mark
 
@@ -36,13 +36,6 @@ MAX_ID = 2_147_483_647
 #: The badge that lets someone claim inside a 'party members first' window.
 PARTY_BADGE = "party_member"
 PROJECT = Arg("project", Int(minimum=1, maximum=MAX_ID), label=N_("project"))
-ACTIONS = {
-    "new": "newproject", "add": "newproject", "新建": "newproject", "发布": "newproject",
-    "edit": "editproject", "编辑": "editproject", "修改": "editproject",
-    "close": "closeproject", "关闭": "closeproject", "结束": "closeproject",
-    "reopen": "reopenproject", "重开": "reopenproject",
-    "cancel": "cancelproject", "取消": "cancelproject",
-}
 EDIT_FIELDS = Choice(
     {"title": "title", "标题": "title", "名称": "title",
      "desc": "description", "description": "description", "说明": "description", "描述": "description",
@@ -67,46 +60,16 @@ def _origin(ctx: CommandContext) -> Origin:
     return Origin(ctx.event.channel.platform, ctx.event.channel.chat_id)
 
 
-async def _refuse(ctx: CommandContext, error: ClaimsError, usage: str | None = None) -> None:
-    text = await Speaker.for_command(ctx).error(error)
-    ctx.reply(text + ("\n" + ctx.t("Usage: {usage}", usage=usage) if usage else ""))
-
-
-async def _run_as_typed(ctx: CommandContext, line: str) -> None:
-    """Hand ``line`` to the router as if the person had typed it (roles, arguments, dialogs included)."""
-    await ctx.run(line)
-
-
-def _words_after_first(ctx: CommandContext) -> str:
-    """The raw text after ``/project <action>``, quotes kept, to pass on to the action's own command."""
-    parsed = parse_line(ctx.event.button_data if ctx.event.button_data is not None else ctx.event.text)
-    return parsed.rests[1] if parsed is not None and len(parsed.rests) > 1 else ""
-
-
 # -- reading -----------------------------------------------------------------------------------------
-@command(
-    "projects",
-    aliases=("project", "项目"),
-    args=(Arg("what", Text(32), optional=True, label=N_("id|new|edit|close|reopen|cancel")),
-          Arg("rest", Rest(1000), optional=True, label=N_("details"))),
-    help=N_("Open projects to claim; /project <id> shows one; organizers: "
-            "/project new|edit|close|reopen|cancel"),
-)
-async def projects(ctx: CommandContext, what: str | None, rest: str | None) -> None:
+async def projects(ctx: CommandContext, what: str | None) -> None:
     if what is None:
         await _list(ctx)
         return
     number = re.fullmatch(r"[#＃]?(\d{1,9})", what)
-    if number:
-        await _show(ctx, int(number.group(1)))
-        return
-    action = ACTIONS.get(what.lower())
-    if action is None:
-        ctx.reply(ctx.t("{value} is not a project number, nor one of: {choices}", value=what,
-                        choices=ctx.t("new, edit, close, reopen, cancel"))
-                  + "\n" + ctx.t("Usage: {usage}", usage=projects.usage(ctx.t)))
-        return
-    await _run_as_typed(ctx, f"/{action} {_words_after_first(ctx)}")
+    if number is None:
+        raise Refusal(N_("{value} is not a project number, nor one of: {choices}"), usage=True, value=what,
+                      choices=ctx.t("new, edit, close, reopen, cancel"))
+    await _show(ctx, int(number.group(1)))
 
 
 async def _list(ctx: CommandContext) -> None:
@@ -128,11 +91,7 @@ async def _list(ctx: CommandContext) -> None:
 
 async def _show(ctx: CommandContext, project_id: int) -> None:
     speaker = Speaker.for_command(ctx)
-    try:
-        view = await _service(ctx).view(project_id, ctx.user.id)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    view = await _service(ctx).view(project_id, ctx.user.id)
     text = await speaker.details(view.project, view.claims, view.waiting, view.my_position)
     buttons = []
     mine = any(c.user_id == ctx.user.id for c in view.claims)
@@ -188,11 +147,7 @@ async def new_project(ctx: CommandContext, title: str, places: PlacesSpec, deadl
     draft = ProjectDraft(title=title, places=places.count, place_names=places.names, deadline=deadline,
                          points=options.points, party_first_hours=options.party_first_hours,
                          per_person=options.per_person, description=options.description)
-    try:
-        project = await _service(ctx).create(ctx.user.id, draft)
-    except ClaimsError as error:
-        await _refuse(ctx, error, new_project.usage(ctx.t))
-        return
+    project = await _service(ctx).create(ctx.user.id, draft)
     speaker = Speaker.for_command(ctx)
     lines = ["📢 " + ctx.t("New project {project}", project=speaker.project(project))]
     if project.description:
@@ -216,12 +171,9 @@ async def edit_project(ctx: CommandContext, project: int, field: str, value: str
     try:
         changes = await _edit_values(ctx, field, value)
         release = await service.edit(project, **changes)
-    except ArgError as error:
-        ctx.reply(t(error.message, **error.values) + "\n" + t("Usage: {usage}", usage=edit_project.usage(t)))
-        return
-    except ClaimsError as error:
-        await _refuse(ctx, error, edit_project.usage(t))
-        return
+    except Refusal as refusal:
+        refusal.usage = True
+        raise
     speaker = Speaker.for_command(ctx)
     view = await service.view(project)
     lines = [t("{project} is updated.", project=speaker.project(view.project)),
@@ -230,7 +182,7 @@ async def edit_project(ctx: CommandContext, project: int, field: str, value: str
 
 
 async def _edit_values(ctx: CommandContext, field: str, value: str) -> dict[str, object]:
-    """The typed change for one field; raises ArgError for a value that does not fit."""
+    """The typed change for one field; raises Refusal for a value that does not fit."""
     if field == "title":
         return {"title": value}
     if field == "description":
@@ -250,11 +202,7 @@ async def _edit_values(ctx: CommandContext, field: str, value: str) -> dict[str,
          help=N_("Stop taking claims for a project (claimers carry on); /project reopen opens it again"))
 async def close_project(ctx: CommandContext, project: int) -> None:
     speaker = Speaker.for_command(ctx)
-    try:
-        closing = await _service(ctx).close(project)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    closing = await _service(ctx).close(project)
     if closing.completed:
         await speaker.completed(closing.project)
         return
@@ -266,11 +214,7 @@ async def close_project(ctx: CommandContext, project: int) -> None:
          help=N_("Take claims for a closed project again"))
 async def reopen_project(ctx: CommandContext, project: int) -> None:
     speaker = Speaker.for_command(ctx)
-    try:
-        release = await _service(ctx).reopen(project)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    release = await _service(ctx).reopen(project)
     lines = [ctx.t("{project} takes claims again.", project=speaker.project(release.project)),
              *await speaker.promotions(release)]
     ctx.reply("\n".join(lines), buttons=[[speaker.claim_button(release.project)]])
@@ -282,11 +226,7 @@ async def reopen_project(ctx: CommandContext, project: int) -> None:
 async def cancel_project(ctx: CommandContext, project: int, reason: str | None) -> None:
     t = ctx.t
     speaker = Speaker.for_command(ctx)
-    try:
-        release = await _service(ctx).cancel(project, ctx.user.id)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    release = await _service(ctx).cancel(project, ctx.user.id)
     name = speaker.project(release.project)
     lines = [t("{project} is cancelled: {reason}", project=name, reason=reason) if reason else
              t("{project} is cancelled.", project=name)]
@@ -311,11 +251,7 @@ async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
                     "/grant {user} volunteer", user=mention(ctx.user.display_name)))
         return
     speaker = Speaker.for_command(ctx)
-    try:
-        outcome = await _service(ctx).claim(project, ctx.user.id, place, _origin(ctx))
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    outcome = await _service(ctx).claim(project, ctx.user.id, place, _origin(ctx))
     name = speaker.project(outcome.project)
     if outcome.waitlist_position is not None:
         key = (N_("You are already #{k} on the waitlist of {project}.") if outcome.already else
@@ -348,11 +284,7 @@ async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
 async def unclaim(ctx: CommandContext, project: int, place: str | None) -> None:
     t = ctx.t
     speaker = Speaker.for_command(ctx)
-    try:
-        release = await _service(ctx).unclaim(project, ctx.user.id, place)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    release = await _service(ctx).unclaim(project, ctx.user.id, place)
     name = speaker.project(release.project)
     if release.left_waitlist:
         ctx.reply(t("You left the waitlist of {project}.", project=name))
@@ -370,11 +302,7 @@ async def unclaim(ctx: CommandContext, project: int, place: str | None) -> None:
 async def progress(ctx: CommandContext, project: int, note: str | None) -> None:
     speaker = Speaker.for_command(ctx)
     service = _service(ctx)
-    try:
-        found, claims = await service.record_progress(project, ctx.user.id, note or "")
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    found, claims = await service.record_progress(project, ctx.user.id, note or "")
     release = await service.release_of(claims[0], found)
     if release is None:
         ctx.reply(ctx.t("👍 Noted. {project} stays yours.", project=speaker.project(found)))
@@ -390,11 +318,7 @@ async def done(ctx: CommandContext, project: int, note: str | None) -> None:
     t = ctx.t
     speaker = Speaker.for_command(ctx)
     photos = [a.ref for a in ctx.event.attachments if a.kind == "photo"]
-    try:
-        found, _claims = await _service(ctx).report_done(project, ctx.user.id, note or "", photos)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    found, _claims = await _service(ctx).report_done(project, ctx.user.id, note or "", photos)
     user = await ctx.name(ctx.user.id)
     lines = [t("📝 {user} reports {project} done.", user=user, project=speaker.project(found))
              + (f" 📷{len(photos)}" if photos else "")]
@@ -412,11 +336,7 @@ async def done(ctx: CommandContext, project: int, note: str | None) -> None:
 async def verify(ctx: CommandContext, project: int, user: int) -> None:
     t = ctx.t
     speaker = Speaker.for_command(ctx)
-    try:
-        result = await _service(ctx).verify(project, user, ctx.user.id)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    result = await _service(ctx).verify(project, user, ctx.user.id)
     name, title = await ctx.name(user), speaker.project(result.project)
     if not result.newly:
         ctx.reply(t("{user}'s work on {project} is already verified.", user=name, project=title))
@@ -437,11 +357,7 @@ async def verify(ctx: CommandContext, project: int, user: int) -> None:
 async def send_back(ctx: CommandContext, project: int, user: int, reason: str) -> None:
     t = ctx.t
     speaker = Speaker.for_command(ctx)
-    try:
-        found, claims = await _service(ctx).send_back(project, user, ctx.user.id, reason)
-    except ClaimsError as error:
-        await _refuse(ctx, error)
-        return
+    found, claims = await _service(ctx).send_back(project, user, ctx.user.id, reason)
     title = speaker.project(found)
     here = await speaker.tell([(origin_of(claims[0]), user)], N_(
         "↩️ {names}: your report on {project} was sent back: {reason}. Please finish it and send /done {id} "
@@ -449,5 +365,20 @@ async def send_back(ctx: CommandContext, project: int, user: int, reason: str) -
     ctx.reply(here or t("Sent back to {user}.", user=await ctx.name(user)))
 
 
-COMMANDS = [projects, mine, new_project, edit_project, close_project, reopen_project, cancel_project, claim,
+PROJECTS = command(
+    "projects",
+    aliases=("project", "项目"),
+    args=(Arg("what", Text(32), optional=True, label=N_("id")),),
+    help=N_("Open projects to claim; /project <id> shows one; organizers: "
+            "/project new|edit|close|reopen|cancel"),
+    subcommands=(
+        sub(new_project, "new", "add", "新建", "发布"),
+        sub(edit_project, "edit", "编辑", "修改"),
+        sub(close_project, "close", "关闭", "结束"),
+        sub(reopen_project, "reopen", "重开"),
+        sub(cancel_project, "cancel", "取消"),
+    ),
+)(projects)
+
+COMMANDS = [PROJECTS, mine, new_project, edit_project, close_project, reopen_project, cancel_project, claim,
             unclaim, progress, done, verify, send_back]

@@ -29,9 +29,9 @@ async def sweep(job: JobContext) -> None:
     if job.community_id is None:  # per_community: the scheduler always names the community
         return
     settings = job.settings(ClaimsSettings)
-    result = await ClaimsService(job.community_id, settings, job.now, job.uow).sweep()
+    result = await ClaimsService(job.community_id, settings, job.now(), job.uow).sweep()
     if result.reminders or result.releases or result.expired_waitlists or result.completed:
-        await _tell(await Speaker.for_job(job), result, settings)
+        await _tell(Speaker.for_job(job), result, settings)
 
 
 async def _tell(speaker: Speaker, result: SweepResult, settings: ClaimsSettings) -> None:
@@ -44,7 +44,7 @@ async def _tell(speaker: Speaker, result: SweepResult, settings: ClaimsSettings)
                  date=speaker.when(reminder.release_at), id=project.id)
         buttons = ((Button(t("Done #{id}", id=project.id), f"/done {project.id}"),
                     Button(t("Still on it"), f"/progress {project.id}")),)
-        await speaker.send(origin_of(claim), text, buttons)
+        await speaker.notify(claim.user_id, text, buttons)
     for release, reason in result.releases:
         message = RELEASED_AT_DEADLINE if reason == "deadline" else RELEASED_STALE
         await speaker.tell(((origin_of(c), c.user_id) for c in release.ended), message,

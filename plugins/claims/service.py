@@ -8,7 +8,7 @@ just because the in-process bus handles one community's events in order.
 
 Methods return what happened (claims taken, released, promoted) and publish domain events on the unit
 of work; saying it in chat, in the community's language, is the caller's business. Refusals are
-:class:`ClaimsError`\\ s carrying an untranslated message.
+:class:`core.plugin.Refusal`\\ s carrying an untranslated message.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core.plugin import N_, UnitOfWork
+from core.plugin import N_, Person, Refusal, UnitOfWork
 from plugins.claims.events import (
     ClaimEnded,
     ClaimReported,
@@ -49,22 +49,6 @@ UNFINISHED = (ClaimStatus.ACTIVE, ClaimStatus.REPORTED)
 NO_SUCH_PROJECT = N_("There is no project #{id} here. Send /projects to see the open ones.")
 #: Whether a person holds the verified party badge; asked only inside a 'party members first' window.
 BadgeCheck = Callable[[int], Awaitable[bool]]
-
-
-class ClaimsError(Exception):
-    """A refusal to show the person: ``message`` is a msgid, ``values`` fill it in (see :class:`UserRef`)."""
-
-    def __init__(self, message: str, **values: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.values = values
-
-
-@dataclass(frozen=True)
-class UserRef:
-    """A person inside an error's values; the chat layer shows their name, decorations included."""
-
-    user_id: int
 
 
 @dataclass(frozen=True)
@@ -246,7 +230,7 @@ class ClaimsService:
             project = await self._lock(project_id)
             self._check_not_over(project)
             if project.status is ProjectStatus.CLOSED:
-                raise ClaimsError(N_("Project #{id} is already closed."), id=project.id)
+                raise Refusal(N_("Project #{id} is already closed."), id=project.id)
             unfinished = await Claim.filter(project_id=project.id, status__in=UNFINISHED).count()
             verified = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).count()
             if verified and not unfinished:
@@ -260,9 +244,9 @@ class ClaimsService:
             project = await self._lock(project_id)
             self._check_not_over(project)
             if project.status is ProjectStatus.OPEN:
-                raise ClaimsError(N_("Project #{id} is already open."), id=project.id)
+                raise Refusal(N_("Project #{id} is already open."), id=project.id)
             if project.deadline is not None and project.deadline <= self.now:
-                raise ClaimsError(N_("The deadline of #{id} has passed; give it a new one first: "
+                raise Refusal(N_("The deadline of #{id} has passed; give it a new one first: "
                                      "/project edit {id} deadline <date>"), id=project.id)
             await self._set_status(project, ProjectStatus.OPEN)
             return Release(project, promoted=await self._promote(project))
@@ -317,12 +301,12 @@ class ClaimsService:
                 release.completed = await self._complete_if_done(project)
                 return release
             if mine:
-                raise ClaimsError(N_("Your claim on #{id} is already verified; there is nothing to give up."),
+                raise Refusal(N_("Your claim on #{id} is already verified; there is nothing to give up."),
                                   id=project.id)
             left = await WaitlistEntry.filter(project_id=project.id, user_id=user_id, waiting=True).update(
                 waiting=None, outcome="left", left_at=self.now)
             if not left:
-                raise ClaimsError(N_("You have not claimed #{id}."), id=project.id)
+                raise Refusal(N_("You have not claimed #{id}."), id=project.id)
             return Release(project, left_waitlist=True)
 
     async def report_done(self, project_id: int, user_id: int, note: str = "",
@@ -340,7 +324,7 @@ class ClaimsService:
                     self.uow.publish(ClaimReported(community_id=self.community_id, project_id=project.id,
                                                    claim_id=claim.id, user_id=user_id, photos=len(photos)))
             if not reported:
-                raise ClaimsError(N_("Someone was quicker; please try again."))
+                raise Refusal(N_("Someone was quicker; please try again."))
             return project, reported
 
     async def record_progress(self, project_id: int, user_id: int,
@@ -355,18 +339,18 @@ class ClaimsService:
                                           note=note.strip() or claim.note):
                     noted.append(claim)
             if not noted:
-                raise ClaimsError(N_("Someone was quicker; please try again."))
+                raise Refusal(N_("Someone was quicker; please try again."))
             return project, noted
 
     async def verify(self, project_id: int, user_id: int, by_user_id: int) -> Verification:
         """Accept someone's work: :class:`ClaimVerified` earns the points (once); may complete the project."""
         if user_id == by_user_id:
-            raise ClaimsError(N_("You cannot verify your own claim; another organizer has to."))
+            raise Refusal(N_("You cannot verify your own claim; another organizer has to."))
         async with in_transaction():
             project = await self._lock(project_id)
             claims = await _holding(project.id, user_id)
             if not claims:
-                raise ClaimsError(N_("{user} has no claim on #{id}."), user=UserRef(user_id), id=project.id)
+                raise Refusal(N_("{user} has no claim on #{id}."), user=Person(user_id), id=project.id)
             pending = [c for c in claims if c.status is not ClaimStatus.VERIFIED]
             newly = [c for c in pending if await self._transition(
                 c, UNFINISHED, status=ClaimStatus.VERIFIED, verified_at=self.now, verified_by=by_user_id)]
@@ -387,7 +371,7 @@ class ClaimsService:
     async def send_back(self, project_id: int, user_id: int, by_user_id: int,
                         reason: str) -> tuple[Project, list[Claim]]:
         if user_id == by_user_id:
-            raise ClaimsError(N_("You cannot judge your own claim; another organizer has to."))
+            raise Refusal(N_("You cannot judge your own claim; another organizer has to."))
         async with in_transaction():
             project = await self._lock(project_id)
             claims = await _holding(project.id, user_id)
@@ -402,7 +386,7 @@ class ClaimsService:
                     message = N_("{user} has not reported #{id} done yet.")
                 else:
                     message = N_("{user} has no claim on #{id}.")
-                raise ClaimsError(message, user=UserRef(user_id), id=project.id)
+                raise Refusal(message, user=Person(user_id), id=project.id)
             self.uow.publish(ClaimSentBack(community_id=self.community_id, project_id=project.id,
                                            user_id=user_id, by_user_id=by_user_id, reason=reason.strip()))
             return project, reported
@@ -574,28 +558,28 @@ class ClaimsService:
     async def _get(self, project_id: int) -> Project:
         project = await Project.get_or_none(id=project_id, community_id=self.community_id)
         if project is None:
-            raise ClaimsError(NO_SUCH_PROJECT, id=project_id)
+            raise Refusal(NO_SUCH_PROJECT, id=project_id)
         return project
 
     async def _lock(self, project_id: int) -> Project:
         query = Project.filter(id=project_id, community_id=self.community_id)
         project = await query.select_for_update().first()
         if project is None:
-            raise ClaimsError(NO_SUCH_PROJECT, id=project_id)
+            raise Refusal(NO_SUCH_PROJECT, id=project_id)
         return project
 
     def _check_not_over(self, project: Project) -> None:
         if project.status is ProjectStatus.CANCELLED:
-            raise ClaimsError(N_("Project #{id} was cancelled."), id=project.id)
+            raise Refusal(N_("Project #{id} was cancelled."), id=project.id)
         if project.status is ProjectStatus.COMPLETED:
-            raise ClaimsError(N_("Project #{id} is already completed."), id=project.id)
+            raise Refusal(N_("Project #{id} is already completed."), id=project.id)
 
     def _check_claimable(self, project: Project) -> None:
         self._check_not_over(project)
         if project.status is ProjectStatus.CLOSED:
-            raise ClaimsError(N_("Project #{id} is closed; it takes no more claims."), id=project.id)
+            raise Refusal(N_("Project #{id} is closed; it takes no more claims."), id=project.id)
         if project.deadline is not None and project.deadline <= self.now:
-            raise ClaimsError(N_("The deadline of #{id} has passed ({deadline}); it takes no more claims."),
+            raise Refusal(N_("The deadline of #{id} has passed ({deadline}); it takes no more claims."),
                               id=project.id, deadline=project.deadline)
 
     async def _check_party_window(self, project: Project, user_id: int) -> None:
@@ -603,57 +587,57 @@ class ClaimsService:
             return
         until = project.created_at + timedelta(hours=project.party_first_hours)
         if self.now < until and not await self.badge_check(user_id):
-            raise ClaimsError(N_("Party members first: until {until} only members with a verified party "
+            raise Refusal(N_("Party members first: until {until} only members with a verified party "
                                  "badge may claim #{id}. Please come back then."), id=project.id, until=until)
 
     def _check_places(self, places: int | None, names: Sequence[str]) -> int:
         if names:
             if len({n.lower() for n in names}) != len(names):
-                raise ClaimsError(N_("Each named place may appear only once."))
+                raise Refusal(N_("Each named place may appear only once."))
             if any(not n or len(n) > PLACE_NAME_MAX for n in names):
-                raise ClaimsError(N_("A place name is at most {maximum} characters."), maximum=PLACE_NAME_MAX)
+                raise Refusal(N_("A place name is at most {maximum} characters."), maximum=PLACE_NAME_MAX)
             places = len(names)
         if places is None:
             places = self.settings.default_places
         if places < 1:
-            raise ClaimsError(N_("A project needs at least 1 place."))
+            raise Refusal(N_("A project needs at least 1 place."))
         if places > self.settings.max_places:
-            raise ClaimsError(N_("{places} places is more than this community allows ({maximum})."),
+            raise Refusal(N_("{places} places is more than this community allows ({maximum})."),
                               places=places, maximum=self.settings.max_places)
         return places
 
     def _check_per_person(self, per_person: int, places: int) -> int:
         if per_person < 1:
-            raise ClaimsError(N_("Each person needs to be able to claim at least 1 place."))
+            raise Refusal(N_("Each person needs to be able to claim at least 1 place."))
         limit = min(self.settings.max_per_person, places)
         if per_person > limit:
-            raise ClaimsError(N_("One person may claim at most {maximum} places here."), maximum=limit)
+            raise Refusal(N_("One person may claim at most {maximum} places here."), maximum=limit)
         return per_person
 
     def _check_values(self, *, title: Any = UNSET, deadline: Any = UNSET, points: Any = UNSET,
                       party_first_hours: Any = UNSET) -> None:
         if title is not UNSET and not 0 < len(title.strip()) <= TITLE_MAX:
-            raise ClaimsError(N_("A title has 1 to {maximum} characters."), maximum=TITLE_MAX)
+            raise Refusal(N_("A title has 1 to {maximum} characters."), maximum=TITLE_MAX)
         if deadline is not UNSET and deadline is not None and deadline <= self.now:
-            raise ClaimsError(N_("The deadline {deadline} has already passed."), deadline=deadline)
+            raise Refusal(N_("The deadline {deadline} has already passed."), deadline=deadline)
         if points is not UNSET and not 0 <= points <= MAX_POINTS:
-            raise ClaimsError(N_("Points per completion are between 0 and {maximum}."), maximum=MAX_POINTS)
+            raise Refusal(N_("Points per completion are between 0 and {maximum}."), maximum=MAX_POINTS)
         if party_first_hours is not UNSET and not 0 <= party_first_hours <= MAX_PARTY_HOURS:
-            raise ClaimsError(N_("The party members' window is between 0 and {maximum} hours."),
+            raise Refusal(N_("The party members' window is between 0 and {maximum} hours."),
                               maximum=MAX_PARTY_HOURS)
 
     async def _check_shrink(self, project: Project, places: int, names: Sequence[str]) -> None:
         if places < project.claimed:
-            raise ClaimsError(N_("{claimed} places of #{id} are taken; it cannot have fewer."),
+            raise Refusal(N_("{claimed} places of #{id} are taken; it cannot have fewer."),
                               claimed=project.claimed, id=project.id)
         held = [c.place_held for c in await _holding(project.id)]
         if names and any(p is None for p in held):
-            raise ClaimsError(N_("People hold places of #{id} without names; places can only be named "
+            raise Refusal(N_("People hold places of #{id} without names; places can only be named "
                                  "before anyone claims."), id=project.id)
         lowered = {n.lower() for n in names}
         missing = [p for p in held if p is not None and p.lower() not in lowered]
         if missing:
-            raise ClaimsError(N_("{places} is already claimed; keep it in the list."),
+            raise Refusal(N_("{places} is already claimed; keep it in the list."),
                               places=", ".join(missing))
 
     def _place_asked(self, project: Project, place: str | None) -> str | None:
@@ -661,11 +645,11 @@ class ClaimsService:
         if place is None:
             return None
         if not project.place_names:
-            raise ClaimsError(N_("Project #{id} has no named places; just send /claim {id}."), id=project.id)
+            raise Refusal(N_("Project #{id} has no named places; just send /claim {id}."), id=project.id)
         for name in project.place_names:
             if name.lower() == place.strip().lower():
                 return name
-        raise ClaimsError(N_("Project #{id} has no place {place}."), id=project.id, place=place)
+        raise Refusal(N_("Project #{id} has no place {place}."), id=project.id, place=place)
 
     # -- places ------------------------------------------------------------------------------------
     async def _take(self, project: Project, user_id: int, wanted: str | None, held: list[Claim],
@@ -676,7 +660,7 @@ class ClaimsService:
             taken = {c.place_held for c in await _holding(project.id)}
             free = [n for n in project.place_names if n not in taken]
             if wanted is not None and wanted in taken:
-                raise ClaimsError(N_("{place} of #{id} is already taken. Free: {free}"), place=wanted,
+                raise Refusal(N_("{place} of #{id} is already taken. Free: {free}"), place=wanted,
                                   id=project.id, free=", ".join(free[:12]) + (" …" if len(free) > 12 else ""))
             place = wanted or (free[0] if free else None)
         slots = {c.holding for c in held}
@@ -693,7 +677,7 @@ class ClaimsService:
                     origin_platform=origin.platform, origin_chat=origin.chat_id,
                 )
         except IntegrityError:
-            raise ClaimsError(N_("Someone was quicker; please try again.")) from None
+            raise Refusal(N_("Someone was quicker; please try again.")) from None
         project.claimed += 1
         self.uow.publish(ProjectClaimed(community_id=self.community_id, project_id=project.id,
                                         claim_id=claim.id, user_id=user_id, promoted=promoted))
@@ -801,14 +785,14 @@ class ClaimsService:
         if unfinished:
             return unfinished
         if claims:
-            raise ClaimsError(N_("Your claim on #{id} is already verified. Thank you!"), id=project.id)
+            raise Refusal(N_("Your claim on #{id} is already verified. Thank you!"), id=project.id)
         if project.status is ProjectStatus.CANCELLED:
-            raise ClaimsError(N_("Project #{id} was cancelled; your claim on it has ended."), id=project.id)
+            raise Refusal(N_("Project #{id} was cancelled; your claim on it has ended."), id=project.id)
         last = await Claim.filter(project_id=project.id, user_id=user_id).order_by("-id").first()
         if last is not None and last.status is ClaimStatus.RELEASED:
-            raise ClaimsError(N_("Your claim on #{id} was released. If a place is free you can claim it again: "
+            raise Refusal(N_("Your claim on #{id} was released. If a place is free you can claim it again: "
                                  "/claim {id}"), id=project.id)
-        raise ClaimsError(N_("You have not claimed #{id}."), id=project.id)
+        raise Refusal(N_("You have not claimed #{id}."), id=project.id)
 
     async def _set_status(self, project: Project, status: ProjectStatus) -> None:
         ended_at = self.now if status in (ProjectStatus.CANCELLED, ProjectStatus.COMPLETED) else None

@@ -10,33 +10,13 @@ second message.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from core.plugin import (
-    N_,
-    Button,
-    ChannelRef,
-    CommandContext,
-    JobContext,
-    OutgoingMessage,
-    UnitOfWork,
-)
+from core.plugin import N_, Button, CommandContext, JobContext, Scope
 from plugins.claims.models import Claim, ClaimStatus, Project, ProjectStatus, WaitlistEntry
-from plugins.claims.service import ClaimsError, Origin, Release, UserRef
-
-if TYPE_CHECKING:
-    pass
-
-Translate = Callable[..., str]
-Names = Callable[[Iterable[int]], Awaitable[dict[int, str]]]
-
-
-class Announce(Protocol):
-    def __call__(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> Awaitable[None]: ...
+from plugins.claims.service import Origin, Release
 
 PROJECT_STATUS = {
     ProjectStatus.OPEN: N_("open"),
@@ -66,56 +46,36 @@ def mention(name: str) -> str:
 
 
 class Speaker:
-    """Wording for one community; ``names`` and ``announce`` are the context's own helpers."""
+    """Wording for one community, on top of the scope a command or a job runs in."""
 
-    def __init__(self, uow: UnitOfWork, t: Translate, now: datetime, zone: ZoneInfo, names: Names,
-                 announce: Announce, here: ChannelRef | None = None) -> None:
-        self.uow = uow
-        self.t = t
-        self.now = now
-        self.zone = zone
-        self._names = names
-        self._announce = announce
-        self.here = here
+    def __init__(self, scope: Scope, asker: int | None = None) -> None:
+        self.scope = scope
+        self.uow = scope.uow
+        self.t = scope.t
+        self.now = scope.now()
+        #: The person whose command this is: a notice for them is part of the reply, not a second message.
+        self.asker = asker
 
     @classmethod
     def for_command(cls, ctx: CommandContext) -> Speaker:
-        return cls(ctx.uow, ctx.t, ctx.now(), ctx.timezone, ctx.names, ctx.announce, ctx.event.channel)
+        return cls(ctx, ctx.user.id)
 
     @classmethod
-    async def for_job(cls, job: JobContext) -> Speaker:
-        return cls(job.uow, await job.translator(), job.now, job.timezone, job.names, job.announce)
+    def for_job(cls, job: JobContext) -> Speaker:
+        return cls(job)
 
     # -- pieces ------------------------------------------------------------------------------------
     async def names(self, user_ids: Iterable[int]) -> dict[int, str]:
-        return await self._names(list(dict.fromkeys(user_ids)))
+        return await self.scope.names(user_ids)
 
     async def name_list(self, user_ids: Iterable[int]) -> str:
-        ids = list(dict.fromkeys(user_ids))
-        names = await self.names(ids)
-        return self.t(", ").join(names[i] for i in ids)
+        return await self.scope.name_list(user_ids)
 
     def when(self, moment: datetime) -> str:
-        """A date (and the time, unless it is the end of the day) as people in the chat read it."""
-        local = moment.astimezone(self.zone)
-        if local.year == self.now.astimezone(self.zone).year:
-            day = self.t("{month}/{day}", month=local.month, day=local.day)
-        else:
-            day = self.t("{year}/{month}/{day}", year=local.year, month=local.month, day=local.day)
-        return day if (local.hour, local.minute) == (23, 59) else f"{day} {local:%H:%M}"
+        return self.scope.when(moment)
 
     def project(self, project: Project) -> str:
         return self.t("#{id} “{title}”", id=project.id, title=project.title)
-
-    async def error(self, error: ClaimsError) -> str:
-        values: dict[str, Any] = {}
-        for key, value in error.values.items():
-            if isinstance(value, UserRef):
-                value = (await self.names([value.user_id]))[value.user_id]
-            elif isinstance(value, datetime):
-                value = self.when(value)
-            values[key] = value
-        return self.t(error.message, **values)
 
     def facts(self, project: Project, waiting: int) -> str:
         """Places, deadline, points and the party window, in one line."""
@@ -180,25 +140,21 @@ class Speaker:
 
     # -- notices -----------------------------------------------------------------------------------
     async def tell(self, people: Iterable[tuple[Origin, int]], message: str, **values: Any) -> str | None:
-        """Say ``message`` (a msgid with ``{names}``) in each chat the people used, naming those there.
+        """Say ``message`` (a msgid with ``{names}``) to each person privately.
 
-        Returns the text meant for the chat the command came from, for the caller's reply.
+        A notice for the person whose command this is is returned instead, for the caller's reply.
         """
-        by_chat: dict[Origin, list[int]] = defaultdict(list)
-        for origin, user_id in people:
-            by_chat[origin].append(user_id)
         here_text = None
-        for origin, user_ids in by_chat.items():
-            text = self.t(message, names=await self.name_list(user_ids), **values)
-            if self.here is not None and (origin.platform, origin.chat_id) == (self.here.platform,
-                                                                               self.here.chat_id):
+        for user_id in dict.fromkeys(user_id for _origin, user_id in people):
+            text = self.t(message, names=await self.name_list([user_id]), **values)
+            if user_id == self.asker:
                 here_text = text
             else:
-                await self.send(origin, text)
+                await self.scope.notify(user_id, text)
         return here_text
 
     async def promotions(self, release: Release) -> list[str]:
-        """Tell the people who moved up from the waitlist; returns what is meant for this chat."""
+        """Tell the people who moved up from the waitlist; returns what is meant for the asker."""
         here = []
         for claim in release.promoted:
             text = await self.tell([(origin_of(claim), claim.user_id)], PROMOTED, id=release.project.id,
@@ -207,24 +163,21 @@ class Speaker:
                 here.append(text)
         return here
 
-    async def send(self, origin: Origin, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
-        """To the chat a person used; to every chat of the community when we do not know it (web, CLI)."""
-        if origin.platform and origin.chat_id:
-            channel = ChannelRef(origin.platform, origin.chat_id)
-            self.uow.send(OutgoingMessage(channel=channel, text=text, buttons=buttons))
-        else:
-            await self._announce(text, buttons=buttons)
+    async def notify(self, user_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        """A private notice for one person (a reminder with its buttons)."""
+        await self.scope.notify(user_id, text, buttons=buttons)
 
     async def announce(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> None:
         """To every chat of the community."""
-        await self._announce(text, buttons=buttons)
+        await self.scope.announce(text, buttons=buttons)
 
     async def completed(self, project: Project) -> None:
         """Announce a completed project and thank the people whose work was verified."""
         helpers: list[Any] = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).order_by(
             "id").values_list("user_id", flat=True)
-        await self._announce(self.t("🎉 {project} is completed! Thank you, {names}!", project=self.project(project),
-                                    names=await self.name_list(int(u) for u in helpers)))
+        await self.scope.announce(self.t("🎉 {project} is completed! Thank you, {names}!",
+                                         project=self.project(project),
+                                         names=await self.name_list(int(u) for u in helpers)))
 
 
 def origin_of(claim: Claim | WaitlistEntry) -> Origin:

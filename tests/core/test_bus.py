@@ -228,7 +228,7 @@ async def test_in_memory_changes_follow_only_a_committed_transaction() -> None:
 
 
 async def test_plain_chatter_writes_nothing(community: Harness) -> None:
-    from core.dedupe import ProcessedEvent
+    from core.processed import ProcessedEvent
 
     h = community
     before = await ProcessedEvent.all().count()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.config import PluginSettings
-from core.plugins import ENTRY_POINT_GROUP, PluginManager
+from core.plugin_manager import ENTRY_POINT_GROUP, PluginManager
 
 ROOT = Path(__file__).resolve().parents[2]
 

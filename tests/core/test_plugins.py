@@ -25,7 +25,7 @@ from core.plugin import (
     command,
     hookimpl,
 )
-from core.plugins import PluginState
+from core.plugin_manager import PluginState
 from core.testing import Harness
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from adapters.base import Adapter
+from core.adapter import Adapter
 from core.events import OutgoingMessage
 from core.runner import _wait_for_end
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from tortoise import Tortoise
 
-from adapters.telegram import TelegramAdapter
+from adapters.telegram.adapter import TelegramAdapter
 from core.app import Application
 from core.bus import Subscription
 from core.config import DatabaseSettings, Settings, TelegramLimits, TelegramSettings, WebSettings
@@ -31,7 +31,7 @@ from core.storage import close_database, is_sqlite, open_database
 from core.testing import FakeClock
 from core.unit_of_work import UnitOfWork
 from core.web import start_web
-from tests.telegram_emulator import BotApiEmulator, EmuChat, EmuUser
+from tests.support.telegram_emulator import BotApiEmulator, EmuChat, EmuUser
 
 #: Limits scaled down so a test runs in seconds; the limiter code is the same as with Telegram's values.
 FAST_LIMITS = TelegramLimits(global_messages=30, global_window=0.2, group_messages=20, group_window=0.5,

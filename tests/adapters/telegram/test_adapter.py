@@ -10,13 +10,13 @@ import pytest
 from pydantic import SecretStr
 from telegram import Bot
 
-from adapters.telegram import TelegramAdapter
+from adapters.telegram.adapter import TelegramAdapter
 from core.app import Application
 from core.config import ConfigError, Settings, TelegramSettings, WebSettings
 from core.events import Button, ChannelRef, IdentityRef, OutgoingMessage
 from tests.adapters.telegram.conftest import Neighbourhood, stack
 from tests.adapters.telegram.test_delivery import failing_commits
-from tests.telegram_emulator import BotApiEmulator, EmuChat, tiny_png
+from tests.support.telegram_emulator import BotApiEmulator, EmuChat, tiny_png
 
 SETUP_REPLY = "观梅社区设置好了，王书记 是组织者。发送 /help 查看可用命令。"
 

@@ -16,7 +16,7 @@ from core.events import MessageReceived
 from core.identity import Community
 from core.unit_of_work import UnitOfWork
 from tests.adapters.telegram.conftest import Neighbourhood, Running, stack
-from tests.telegram_emulator import BotApiEmulator
+from tests.support.telegram_emulator import BotApiEmulator
 
 SETUP_REPLY = "观梅社区设置好了，王书记 是组织者。发送 /help 查看可用命令。"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from tests.adapters.telegram.conftest import Neighbourhood, stack
-from tests.telegram_emulator import BotApiEmulator
+from tests.support.telegram_emulator import BotApiEmulator
 
 Deliver = Callable[[], Awaitable[object]]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from core.config import TelegramLimits
+from adapters.telegram.settings import TelegramLimits
 from core.events import ChannelRef, OutgoingMessage
 from tests.adapters.telegram.conftest import Neighbourhood, stack
-from tests.telegram_emulator import BotApiEmulator, EmuChat
+from tests.support.telegram_emulator import BotApiEmulator, EmuChat
 
 EPSILON = 1e-6
 
@@ -87,7 +87,7 @@ async def test_telegram_flood_answers_are_obeyed_with_telegrams_real_limits(
     emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str
 ) -> None:
     """With the emulator enforcing Telegram's own limits, the defaults never trigger a 429."""
-    from tests.telegram_emulator import RateLimits
+    from tests.support.telegram_emulator import RateLimits
 
     emu.set_rate_limits(RateLimits())
     async with stack(emu, sqlite_url, limits=TelegramLimits()) as linli:

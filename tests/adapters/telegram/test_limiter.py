@@ -12,7 +12,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from adapters.telegram.limiter import FloodControl, SlidingWindow
 from adapters.telegram.resilience import backoff_delay, call_with_retries, is_transient, retry_after_seconds
-from core.config import TelegramLimits
+from adapters.telegram.settings import TelegramLimits
 
 FAST = TelegramLimits(global_messages=100, global_window=0.05, group_messages=100, group_window=0.05,
                       chat_interval=0.0)

@@ -20,7 +20,7 @@ from adapters.telegram.mapping import (
     utf16_len,
 )
 from core.events import Button, IdentityRef
-from tests.telegram_emulator import BotApiEmulator, tiny_png
+from tests.support.telegram_emulator import BotApiEmulator, tiny_png
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ class ProcessedEvent(Model):
         table = "linli_processed_event"
 
 
-async def claim_event(event_key: str) -> bool:
+async def mark_processed(event_key: str) -> bool:
     """Mark ``event_key`` processed in the current transaction; False if it already was."""
     try:
         async with in_transaction():  # savepoint: a duplicate must not poison the outer transaction

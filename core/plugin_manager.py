@@ -28,6 +28,7 @@ from core import hookspecs
 from core.config import PluginSettings
 from core.i18n import N_
 from core.manifest import PluginManifest
+from core.refusal import Refusal
 from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,6 @@ class PluginState(Model):
     class Meta:
         table = "linli_plugin_state"
         unique_together = (("community_id", "plugin"),)
-
-
-class PluginError(Exception):
-    """A refused enable/disable; ``message`` is a msgid with ``values``, shown to the organizer."""
-
-    def __init__(self, message: str, **values: Any) -> None:
-        super().__init__(message.format(**values))
-        self.message = message
-        self.values = values
 
 
 class PluginManager:
@@ -187,23 +179,23 @@ class PluginManager:
         uow.on_commit(lambda: self._overrides.__setitem__((community_id, name), dict(values)))
 
     async def set_enabled(self, community_id: int, name: str, enabled: bool, uow: UnitOfWork) -> bool:
-        """Switch a plugin for a community; False if it already was so. Raises PluginError when refused.
+        """Switch a plugin for a community; False if it already was so. Raises Refusal when refused.
 
         The in-memory state follows when the unit of work commits, so a rolled-back change leaves no trace.
         """
         if name not in self.manifests or name == CORE:
-            raise PluginError(N_("There is no plugin called {name}. Send /plugins to see them."), name=name)
+            raise Refusal(N_("There is no plugin called {name}. Send /plugins to see them."), name=name)
         if self.is_enabled(community_id, name) == enabled:
             return False
         if enabled:
             off = [r for r in self.manifests[name].requires if not self.is_enabled(community_id, r)]
             if off:
-                raise PluginError(N_("{name} needs {required} to be enabled first."), name=name,
+                raise Refusal(N_("{name} needs {required} to be enabled first."), name=name,
                                   required=", ".join(off))
         else:
             dependents = [n for n in self.enabled_in(community_id) if name in self.manifests[n].requires]
             if dependents:
-                raise PluginError(N_("{dependents} need {name}; disable them first."), name=name,
+                raise Refusal(N_("{dependents} need {name}; disable them first."), name=name,
                                   dependents=", ".join(dependents))
         await PluginState.update_or_create(community_id=community_id, plugin=name, defaults={"enabled": enabled})
         uow.on_commit(lambda: self._state.__setitem__((community_id, name), enabled))

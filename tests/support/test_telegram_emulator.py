@@ -50,7 +50,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from tests.telegram_emulator import (
+from tests.support.telegram_emulator import (
     ApiError,
     BotApiEmulator,
     EmuChat,

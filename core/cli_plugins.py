@@ -6,7 +6,7 @@ from core.app import Application
 from core.config import ConfigError, Settings
 from core.events import PluginToggled
 from core.identity import Community
-from core.plugins import PluginError
+from core.refusal import Refusal
 from core.storage import close_database, open_database
 from core.unit_of_work import UnitOfWork
 
@@ -55,8 +55,8 @@ async def set_plugin(settings: Settings, community_name: str, plugin: str, enabl
 
         try:
             changed = await app.bus.run_in_transaction(toggle)
-        except PluginError as error:
-            raise ConfigError(str(error)) from None
+        except Refusal as refusal:
+            raise ConfigError(refusal.message.format(**refusal.values)) from None
         state = "enabled" if enabled else "disabled"
         return f"{plugin} {state} in {community_name}" + ("" if changed else " (no change)")
     finally:

@@ -1,0 +1,263 @@
+"""The command router: ``/name args`` (a Chinese alias, a subcommand, a button press, a dialog answer) to a
+plugin's handler.
+
+For every message the router finds the command, checks that its plugin is enabled in this community and
+that the caller's role allows it, converts the arguments, and calls the handler inside the event's
+transaction, in a savepoint. Whatever says no on the way is a :class:`core.refusal.Refusal`, answered in one
+place: translated, with the usage line when it is about arguments, as a pop-up when a button was pressed,
+and with the handler's changes rolled back. Never a traceback, never silence. A command declared with
+``dialog=True`` is completed step by step (:mod:`core.dialogs`) when arguments are missing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.commands import Command, ParsedLine, parse_line
+from core.context import CommandContext
+from core.dialogs import SKIP_WORDS, Dialogs, PendingDialog
+from core.events import MessageReceived, OutgoingMessage
+from core.i18n import N_, Translator
+from core.permissions import ROLE_PLURALS
+from core.refusal import Refusal
+from core.unit_of_work import UnitOfWork
+
+NOT_SET_UP = N_("This chat is not set up yet. A chat admin can start with /setup <community name>.")
+
+
+class RouterHost(Protocol):
+    """What the router needs from the application around it."""
+
+    def now(self) -> datetime: ...
+
+    def plugin_enabled(self, community_id: int | None, plugin: str) -> bool: ...
+
+    def plugin_title(self, plugin: str, language: str) -> str: ...
+
+    def translator(self, language: str | None, plugin: str | None = None) -> Translator: ...
+
+    async def command_context(self, event: MessageReceived, uow: UnitOfWork) -> CommandContext: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+
+@dataclass
+class CommandTable:
+    """All commands by every spelling; filled when plugins are loaded."""
+
+    commands: list[Command] = field(default_factory=list)
+    by_spelling: dict[str, Command] = field(default_factory=dict)
+
+    def add(self, cmd: Command) -> None:
+        for spelling in cmd.spellings:
+            key = spelling.lower()
+            if key in self.by_spelling and self.by_spelling[key].plugin != cmd.plugin:
+                raise ValueError(
+                    f"command /{spelling} of plugin {cmd.plugin} clashes with plugin {self.by_spelling[key].plugin}"
+                )
+            self.by_spelling[key] = cmd
+        self.commands.append(cmd)
+
+    def find(self, name: str) -> Command | None:
+        return self.by_spelling.get(name.lower())
+
+    def find_path(self, path: str) -> Command | None:
+        """A command by its path (``project new``), as a dialog stored it."""
+        head, _, rest = path.partition(" ")
+        cmd = self.find(head)
+        return cmd.subcommand(rest) if cmd is not None and rest else cmd
+
+    def suggest(self, name: str, visible: Callable[[Command], bool]) -> str | None:
+        spellings = [s for s, c in self.by_spelling.items() if visible(c)]
+        close = difflib.get_close_matches(name.lower(), spellings, n=1, cutoff=0.6)
+        return close[0] if close else None
+
+
+class Router:
+    """Subscribes to :class:`MessageReceived` and turns commands into handler calls."""
+
+    def __init__(self, host: RouterHost, dialogs: Dialogs) -> None:
+        self.host = host
+        self.dialogs = dialogs
+        self.table = CommandTable()
+
+    def visible(self, cmd: Command, ctx: CommandContext) -> bool:
+        """Whether ``cmd`` may be offered to this caller here (enabled plugin, sufficient role)."""
+        if ctx.community is None:
+            return not cmd.needs_community
+        if not self.host.plugin_enabled(ctx.community.id, cmd.plugin):
+            return False
+        return ctx.has_role(cmd.role)
+
+    # -- entry -------------------------------------------------------------------------------------
+    async def on_message(self, event: MessageReceived, uow: UnitOfWork) -> None:
+        text = event.button_data if event.button_data is not None else event.text
+        parsed = parse_line(text)
+        if parsed is None:
+            if text.strip():
+                await self._answer(event, uow, text.strip())
+            return
+        if not await uow.mark_processed():  # a redelivered command: it was handled already
+            return
+        ctx = await self.host.command_context(event, uow)
+        await self.dispatch(ctx, parsed)
+
+    async def dispatch(self, ctx: CommandContext, parsed: ParsedLine) -> None:
+        cmd = self.table.find(parsed.name)
+        try:
+            if cmd is None:
+                raise self._unknown(parsed.name, ctx)
+            while cmd.subcommands and parsed.words:
+                chosen = cmd.subcommand(parsed.words[0])
+                if chosen is None:
+                    break
+                self._check(cmd, ctx)
+                cmd, parsed = chosen, parsed.shifted()
+            self._check(cmd, ctx)
+            if cmd.handler is None:  # a group named without (a known) subcommand
+                if parsed.words:
+                    raise Refusal(N_("{value} is not one of: {choices}"), usage=True, value=parsed.words[0],
+                                  choices=", ".join(s.name for s in cmd.subcommands))
+                raise Refusal(N_("Which one?"), usage=True)
+            raws = cmd.split(parsed.words, parsed.rests)
+            missing = cmd.first_missing(raws)
+            if missing is not None:
+                await self._missing(ctx, cmd, raws, missing)
+                return
+            values = await cmd.convert(raws, ctx)
+            await self._call(ctx, cmd, values)
+        except Refusal as refusal:
+            await self._refuse(ctx, cmd, refusal)
+
+    def _unknown(self, name: str, ctx: CommandContext) -> Refusal:
+        suggestion = self.table.suggest(name, lambda c: self.visible(c, ctx))
+        if suggestion:
+            return Refusal(N_("Unknown command /{name}. Did you mean /{suggestion}?"), name=name,
+                           suggestion=suggestion)
+        return Refusal(N_("Unknown command /{name}. Send /help to see what I can do."), name=name)
+
+    def _check(self, cmd: Command, ctx: CommandContext) -> None:
+        """The command may run here, for this person; speaks the plugin's language from here on."""
+        if cmd.needs_community and ctx.community is None:
+            raise Refusal(NOT_SET_UP)
+        if ctx.community is not None and not self.host.plugin_enabled(ctx.community.id, cmd.plugin):
+            raise Refusal(N_("{plugin} is switched off in this community; an organizer can /enable {name}."),
+                          plugin=self.host.plugin_title(cmd.plugin, ctx.t.language), name=cmd.plugin)
+        if cmd.needs_community and not ctx.has_role(cmd.role):
+            raise Refusal(N_("Sorry, /{name} is for {roles} only."), name=cmd.path, roles=ctx.t(ROLE_PLURALS[cmd.role]))
+        ctx.plugin = cmd.plugin
+        ctx.t = self.host.translator(ctx.t.language, cmd.plugin)
+
+    async def _call(self, ctx: CommandContext, cmd: Command, values: dict[str, Any]) -> None:
+        """Run the handler in a savepoint: a refusal undoes what it had changed, and is answered."""
+        assert cmd.handler is not None
+        mark = ctx.uow.mark()
+        try:
+            async with self.host.transaction():
+                await cmd.handler(ctx, **values)
+        except Refusal:
+            ctx.uow.rollback_to(mark)
+            raise
+
+    async def _refuse(self, ctx: CommandContext, cmd: Command | None, refusal: Refusal) -> None:
+        text = await ctx.refusal_text(refusal)
+        if refusal.usage and cmd is not None:
+            text += "\n" + ctx.t("Usage: {usage}", usage=cmd.usage(ctx.t))
+        event = ctx.event
+        if event.button_data is not None:  # a pop-up on the button, not a message in the group
+            ctx.uow.send(OutgoingMessage(channel=event.channel, text=text, private_to=event.sender,
+                                         popup_for=event.button_token or ""))
+            return
+        ctx.reply(text)
+
+    # -- dialogs -----------------------------------------------------------------------------------
+    def _question(self, ctx: CommandContext, cmd: Command, index: int) -> str:
+        arg = cmd.args[index]
+        steps = cmd.prompted()
+        where = f"({steps.index(index) + 1}/{len(steps)}) " if len(steps) > 1 else ""
+        lines = [where + ctx.t(arg.prompt or arg.name)]
+        lines.append(ctx.t("(send 跳过 to skip, /cancel to stop)") if arg.optional else ctx.t("(send /cancel to stop)"))
+        return "\n".join(lines)
+
+    async def _missing(self, ctx: CommandContext, cmd: Command, raws: dict[str, str | None], index: int) -> None:
+        arg = cmd.args[index]
+        if not (cmd.dialog and arg.prompt):
+            raise Refusal(N_("Missing {argument}."), usage=True, argument=arg.usage(ctx.t))
+        await cmd.convert(raws, ctx)  # what was typed must be right before anything is asked
+        given: dict[str, str | None] = {name: raw for name, raw in raws.items() if raw is not None}
+        step = self._next_step(cmd, given, 0)
+        assert step is not None
+        await self.dialogs.open(ctx.event, cmd.path, given, step, ctx.now())
+        ctx.reply(self._question(ctx, cmd, step))
+
+    @staticmethod
+    def _next_step(cmd: Command, answers: dict[str, Any], start: int) -> int | None:
+        """The next argument to ask for: prompted, not answered (or skipped) yet."""
+        return next((i for i in cmd.prompted() if i >= start and cmd.args[i].name not in answers), None)
+
+    async def _answer(self, event: MessageReceived, uow: UnitOfWork, text: str) -> None:
+        """A plain message: the answer to this person's open question here, if there is one."""
+        dialog = await self.dialogs.pending(event)
+        if dialog is None or not await uow.mark_processed():
+            return
+        if dialog.expires_at < self.host.now():
+            await self.dialogs.close(dialog)
+            return
+        ctx = await self.host.command_context(event, uow)
+        cmd = self.table.find_path(dialog.line)
+        if cmd is None or dialog.step >= len(cmd.args):  # the plugin is gone: forget the question
+            await self.dialogs.close(dialog)
+            return
+        try:
+            self._check(cmd, ctx)
+        except Refusal as refusal:
+            await self.dialogs.close(dialog)
+            await self._refuse(ctx, cmd, refusal)
+            return
+        arg = cmd.args[dialog.step]
+        answer: str | None = _unquote_answer(text)
+        if answer is not None and arg.optional and answer.lower() in SKIP_WORDS:
+            answer = None
+        if answer is None and not arg.optional:
+            answer = text
+        try:
+            if answer is not None:
+                await arg.type.convert(answer, ctx)
+        except Refusal as refusal:
+            reason = await ctx.refusal_text(refusal)
+            if await self.dialogs.failed(dialog, ctx.now()):
+                ctx.reply(reason + "\n" + self._question(ctx, cmd, dialog.step))
+            else:
+                ctx.reply(reason + "\n" + ctx.t("That was the last try; nothing was done. Send {usage} to start "
+                                               "again.", usage=f"/{cmd.path}"))
+            return
+        dialog.answers = {**dialog.answers, arg.name: answer}
+        step = self._next_step(cmd, dialog.answers, dialog.step + 1)
+        if step is not None:
+            await self.dialogs.advance(dialog, step, ctx.now())
+            ctx.reply(self._question(ctx, cmd, step))
+            return
+        await self.dialogs.close(dialog)
+        try:
+            values = await cmd.convert(dict(dialog.answers), ctx)
+            await self._call(ctx, cmd, values)
+        except Refusal as refusal:
+            await self._refuse(ctx, cmd, refusal)
+
+
+def _unquote_answer(text: str) -> str:
+    """An answer typed in quotes loses them; anything else is kept as typed."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return text
+    return words[0] if len(words) == 1 else text
+
+
+__all__ = ["CommandTable", "PendingDialog", "Router", "RouterHost"]
