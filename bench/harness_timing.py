@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from core.app import Application
 from core.events import OutgoingMessage
 from core.testing import Harness, RecordingAdapter
 
@@ -36,8 +39,8 @@ class Figures:
 class TimingAdapter(RecordingAdapter):
     """Stamps the moment each reply arrives, keyed by the message it answers."""
 
-    def __init__(self, app: object) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+    def __init__(self, app: Application) -> None:
+        super().__init__(app)
         self.arrived: dict[str, float] = {}
 
     async def send(self, message: OutgoingMessage) -> str | None:
@@ -75,7 +78,7 @@ async def measure(h: Harness, label: str, count: int, line: Callable[[int], tupl
 
 
 def database_urls(args: argparse.Namespace) -> list[tuple[str, str]]:
-    urls = [("sqlite", f"sqlite:///tmp/linli-bench-{uuid.uuid4().hex[:8]}.db")]
+    urls = [("sqlite", f"sqlite://{Path(args.workdir) / f'linli-bench-{uuid.uuid4().hex[:8]}.db'}")]
     if args.postgres:
         urls.append(("postgres", f"{args.postgres.rstrip('/')}/linli_bench_{uuid.uuid4().hex[:8]}"))
     return urls
@@ -90,4 +93,8 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 def run(main: Callable[[argparse.Namespace], object], description: str) -> None:
-    asyncio.run(main(parser(description).parse_args()))  # type: ignore[arg-type]
+    """Parse the arguments and run ``main``; the SQLite files live in a folder removed afterwards."""
+    args = parser(description).parse_args()
+    with tempfile.TemporaryDirectory(prefix="linli-bench-") as workdir:
+        args.workdir = workdir
+        asyncio.run(main(args))  # type: ignore[arg-type]

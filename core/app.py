@@ -32,10 +32,11 @@ from core.context import CommandContext
 from core.dialogs import Dialogs
 from core.events import DomainEvent, Event, MessageReceived, OutgoingMessage, PluginToggled
 from core.i18n import Catalogs, Translator
-from core.identity import Channel, Community, User, membership_for, user_for
+from core.identity import Channel, Community, Membership, User, membership_for, user_for
 from core.plugin_manager import PluginManager
 from core.router import Router
 from core.scheduler import JobContext, Scheduler
+from core.scope import community_mark
 from core.services import AdapterServices, PluginServices
 from core.unit_of_work import UnitOfWork
 
@@ -82,6 +83,10 @@ class Application:
 
     # -- wiring ------------------------------------------------------------------------------------
     def _wire_plugins(self) -> None:
+        unknown = sorted(set(self.settings.plugin) - set(self.plugins.manifests) - set(self.settings.plugins.blocked))
+        if unknown:
+            raise ConfigError(f"invalid settings: [plugin.{unknown[0]}] names no installed plugin "
+                              f"(installed: {', '.join(self.plugins.names) or 'none'})")
         self.catalogs.load_dir(CORE_LOCALES)
         for manifest in self.plugins.manifests.values():
             if manifest.locales is not None:
@@ -95,7 +100,7 @@ class Application:
         self.bus.subscribe(Subscription(PluginToggled, self._commands_changed))
         for plugin, subscriptions in self.plugins.collect("linli_subscriptions"):
             for sub in subscriptions:
-                self.bus.subscribe(Subscription(sub.event_type, sub.handler, plugin))
+                self.bus.subscribe(replace(sub, plugin=plugin))  # keeps marks_processed
         for plugin, jobs in self.plugins.collect("linli_jobs"):
             for job in jobs:
                 self.scheduler.register(replace(job, plugin=plugin))
@@ -104,6 +109,10 @@ class Application:
         """A plugin's settings: the model's defaults, then ``[plugin.<name>]``, then the community's own."""
         base = self.settings.plugin.get(plugin, {})
         overrides = self.plugins.overrides(community_id, plugin)
+        unknown = sorted(set(base) - set(model.model_fields))
+        if unknown:
+            raise ConfigError(f"invalid settings in [plugin.{plugin}]: no setting called {', '.join(unknown)} "
+                              f"(settings of {plugin}: {', '.join(model.model_fields) or 'none'})")
         try:
             return model.model_validate({**base, **overrides})
         except ValidationError as exc:
@@ -228,12 +237,24 @@ class Application:
             platform=event.channel.platform, chat_id=event.channel.chat_id
         ).select_related("community")
         community = channel.community if channel else None
+        if community is None and event.channel.is_direct:
+            community = await self._community_of_private_chat(event, user)
         membership = await membership_for(community.id, user.id) if community else None
         if community is not None:
             self.remember_language(community)
         language = community.language if community else (user.language or event.sender.language)
         return CommandContext(self.services, uow, self.translator(language), event=event, user=user,
                               community=community, membership=membership)
+
+    async def _community_of_private_chat(self, event: MessageReceived, user: User) -> Community | None:
+        """In a private chat with the bot: the community a pressed button belongs to (a private notice's
+        buttons carry it), else the person's only community; None when that is not clear."""
+        marked = community_mark(event.button_data)[0] if event.button_data is not None else None
+        memberships = Membership.filter(user_id=user.id)
+        if marked is not None:
+            memberships = memberships.filter(community_id=marked)
+        rows = await memberships.select_related("community").limit(2)
+        return rows[0].community if len(rows) == 1 else None
 
     async def job_context(self, uow: UnitOfWork, plugin: str, community_id: int | None, payload: dict[str, Any],
                           communities: list[int]) -> JobContext:

@@ -50,9 +50,13 @@ class Command:
         """``project new`` for a subcommand, ``claim`` for a command: how a dialog remembers it."""
         return f"{self.parent} {self.name}" if self.parent else self.name
 
+    def subcommand_names(self, t: Translator) -> list[str]:
+        """The subcommands as people of this language type them (``申请`` in Chinese, ``request`` in English)."""
+        return [self._shown_name(s, t) for s in self.subcommands]
+
     def usage(self, t: Translator) -> str:
         if self.handler is None and self.subcommands:
-            choices = "|".join(self._shown_name(s, t) for s in self.subcommands)
+            choices = "|".join(self.subcommand_names(t))
             return f"/{self._shown_name(self, t)} <{choices}> …"
         head = [f"/{self._shown_name_of_parent(t)}", self._shown_name(self, t)] if self.parent else [
             f"/{self._shown_name(self, t)}"]
@@ -68,9 +72,11 @@ class Command:
             return next((a for a in cmd.aliases if not a.isascii()), cmd.name)
         return cmd.name
 
-    def title(self, t: Translator) -> str:
+    def title(self, t: Translator, *, latin_only: bool = False) -> str:
+        """``/whoami (/我是谁)`` in Chinese; the alias is left out where it would not reach the bot."""
         alias = next((a for a in self.aliases if not a.isascii()), None)
-        return f"/{self.path}" + (f" (/{alias})" if alias and t.language != "en" and not self.parent else "")
+        shown = alias and t.language != "en" and not self.parent and not latin_only
+        return f"/{self.path}" + (f" (/{alias})" if shown else "")
 
     def subcommand(self, word: str) -> Command | None:
         key = word.lower()

@@ -104,8 +104,10 @@ class Settings(BaseModel):
         return value
 
     def adapter_section(self, section: str) -> dict[str, Any]:
-        """The raw table of an adapter's section (validated at load time by the adapter's model)."""
+        """The table of an adapter's section (validated at load time by the adapter's model)."""
         value = (self.model_extra or {}).get(section, {})
+        if isinstance(value, BaseModel):
+            return value.model_dump(exclude_unset=True)
         return dict(value) if isinstance(value, Mapping) else {}
 
 
@@ -157,7 +159,7 @@ def load_settings(
         where = f"environment variable {line}" if line else f"{path}:{_line_of(file_text, ('adapters',))}"
         raise ConfigError(f"invalid settings:\n  adapters = {settings.adapters!r} ({where}): expected adapters "
                           f"that are installed ({', '.join(sorted(specs)) or 'none'}); unknown: {', '.join(unknown)}")
-    for section, value in (settings.model_extra or {}).items():
+    for section, value in list((settings.model_extra or {}).items()):
         spec = next((s for s in specs.values() if s.section == section), None)
         if spec is None:
             raise ConfigError(
@@ -165,9 +167,12 @@ def load_settings(
                 f"setting (check the spelling; adapters installed: {', '.join(sorted(specs)) or 'none'})")
         if spec.settings_model is not None:
             try:
-                spec.settings_model.model_validate(value)
+                validated = spec.settings_model.model_validate(value)
             except ValidationError as exc:
                 raise ConfigError(_describe(exc, path, file_text, origins, secret_keys, prefix=(section,))) from None
+            # Keep the validated model, not the raw table: its secrets are SecretStr, hidden in repr and logs.
+            assert settings.model_extra is not None
+            settings.model_extra[section] = validated
     return settings
 
 
@@ -175,6 +180,9 @@ def adapter_settings(settings: Settings, spec: AdapterSpec) -> Any:
     """An adapter's validated settings: its model over the section's table (defaults when absent)."""
     if spec.settings_model is None:
         return None
+    value = (settings.model_extra or {}).get(spec.section)
+    if isinstance(value, spec.settings_model):
+        return value
     try:
         return spec.settings_model.model_validate(settings.adapter_section(spec.section))
     except ValidationError as exc:

@@ -95,7 +95,7 @@ async def linli_forget_member(user_id: int, pseudonym: str) -> None:
     """Erase what the plugin holds about a person who asked to be forgotten (``/forgetme``).
 
     What the community's records must keep (verified work, issued certificates, ledger entries) stays,
-    attached to the user id, whose name has become ``pseudonym``; free text that could identify the
+    attached to the user id, whose name becomes ``pseudonym`` in the same transaction; free text that could identify the
     person (notes, photos, their own words) goes. Runs in the same transaction as the core's erasure.
     """
 

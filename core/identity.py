@@ -156,3 +156,16 @@ async def find_members_by_name(community_id: int, platform: str, name: str) -> l
         if users:
             return list(users.values())
     return []
+
+
+async def erase_user(user_id: int, pseudonym: str) -> None:
+    """Forget who a person is (``/forgetme``), keeping the user id their community records point to.
+
+    The name becomes ``pseudonym`` and the language setting goes; every platform account is deleted, so the
+    next message from one of them meets a new, unknown person. Memberships stay, so the community's totals
+    and rankings still add up, but without roles or the verified-resident mark: those say something about
+    the person, and a pseudonym cannot hold a role anyway.
+    """
+    await User.filter(id=user_id).update(display_name=pseudonym, language=None)
+    await Identity.filter(user_id=user_id).delete()
+    await Membership.filter(user_id=user_id).update(roles=[], verified_resident=False)

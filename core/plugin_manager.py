@@ -7,7 +7,7 @@ because it is asked on every message; changes go through :meth:`PluginManager.se
 database and cache in step, so enabling and disabling need no restart.
 
 pluggy does not await coroutines; :meth:`fan_out` and :meth:`first_result` do, skipping plugins that are
-off in the community and isolating failures (see ``shared/STACK-NOTES.md``).
+off in the community and isolating failures (pluggy awaits nothing itself).
 """
 
 from __future__ import annotations

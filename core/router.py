@@ -12,7 +12,7 @@ and with the handler's changes rolled back. Never a traceback, never silence. A 
 from __future__ import annotations
 
 import difflib
-import shlex
+import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -26,6 +26,7 @@ from core.events import MessageReceived, OutgoingMessage
 from core.i18n import N_, Translator
 from core.permissions import ROLE_PLURALS
 from core.refusal import Refusal
+from core.scope import community_mark
 from core.unit_of_work import UnitOfWork
 
 NOT_SET_UP = N_("This chat is not set up yet. A chat admin can start with /setup <community name>.")
@@ -73,8 +74,8 @@ class CommandTable:
         cmd = self.find(head)
         return cmd.subcommand(rest) if cmd is not None and rest else cmd
 
-    def suggest(self, name: str, visible: Callable[[Command], bool]) -> str | None:
-        spellings = [s for s, c in self.by_spelling.items() if visible(c)]
+    def suggest(self, name: str, visible: Callable[[Command], bool], *, latin_only: bool = False) -> str | None:
+        spellings = [s for s, c in self.by_spelling.items() if visible(c) and (s.isascii() or not latin_only)]
         close = difflib.get_close_matches(name.lower(), spellings, n=1, cutoff=0.6)
         return close[0] if close else None
 
@@ -97,7 +98,7 @@ class Router:
 
     # -- entry -------------------------------------------------------------------------------------
     async def on_message(self, event: MessageReceived, uow: UnitOfWork) -> None:
-        text = event.button_data if event.button_data is not None else event.text
+        text = community_mark(event.button_data)[1] if event.button_data is not None else event.text
         parsed = parse_line(text)
         if parsed is None:
             if text.strip():
@@ -112,7 +113,7 @@ class Router:
         cmd = self.table.find(parsed.name)
         try:
             if cmd is None:
-                raise self._unknown(parsed.name, ctx)
+                raise self._unknown(parsed.name, ctx, await ctx.latin_commands_only())
             while cmd.subcommands and parsed.words:
                 chosen = cmd.subcommand(parsed.words[0])
                 if chosen is None:
@@ -123,7 +124,7 @@ class Router:
             if cmd.handler is None:  # a group named without (a known) subcommand
                 if parsed.words:
                     raise Refusal(N_("{value} is not one of: {choices}"), usage=True, value=parsed.words[0],
-                                  choices=", ".join(s.name for s in cmd.subcommands))
+                                  choices=ctx.t(", ").join(cmd.subcommand_names(ctx.t)))
                 raise Refusal(N_("Which one?"), usage=True)
             raws = cmd.split(parsed.words, parsed.rests)
             missing = cmd.first_missing(raws)
@@ -135,8 +136,10 @@ class Router:
         except Refusal as refusal:
             await self._refuse(ctx, cmd, refusal)
 
-    def _unknown(self, name: str, ctx: CommandContext) -> Refusal:
-        suggestion = self.table.suggest(name, lambda c: self.visible(c, ctx))
+    def _unknown(self, name: str, ctx: CommandContext, latin_only: bool) -> Refusal:
+        """A pointer to the closest command this caller may use here (a Latin spelling where only those
+        reach the bot), or to /help."""
+        suggestion = self.table.suggest(name, lambda c: self.visible(c, ctx), latin_only=latin_only)
         if suggestion:
             return Refusal(N_("Unknown command /{name}. Did you mean /{suggestion}?"), name=name,
                            suggestion=suggestion)
@@ -187,9 +190,9 @@ class Router:
 
     async def _missing(self, ctx: CommandContext, cmd: Command, raws: dict[str, str | None], index: int) -> None:
         arg = cmd.args[index]
+        await cmd.convert(raws, ctx)  # what was typed must be right before anything is asked or missed
         if not (cmd.dialog and arg.prompt):
             raise Refusal(N_("Missing {argument}."), usage=True, argument=arg.usage(ctx.t))
-        await cmd.convert(raws, ctx)  # what was typed must be right before anything is asked
         given: dict[str, str | None] = {name: raw for name, raw in raws.items() if raw is not None}
         step = self._next_step(cmd, given, 0)
         assert step is not None
@@ -234,8 +237,9 @@ class Router:
             if await self.dialogs.failed(dialog, ctx.now()):
                 ctx.reply(reason + "\n" + self._question(ctx, cmd, dialog.step))
             else:
+                again = await ctx.hint(cmd.path)  # spelled so that it reaches the bot on this platform
                 ctx.reply(reason + "\n" + ctx.t("That was the last try; nothing was done. Send {usage} to start "
-                                               "again.", usage=f"/{cmd.path}"))
+                                               "again.", usage=again))
             return
         dialog.answers = {**dialog.answers, arg.name: answer}
         step = self._next_step(cmd, dialog.answers, dialog.step + 1)
@@ -245,19 +249,23 @@ class Router:
             return
         await self.dialogs.close(dialog)
         try:
+            missing = cmd.first_missing(dict(dialog.answers))
+            if missing is not None:  # a required argument no question asks for
+                raise Refusal(N_("Missing {argument}."), usage=True, argument=cmd.args[missing].usage(ctx.t))
             values = await cmd.convert(dict(dialog.answers), ctx)
             await self._call(ctx, cmd, values)
         except Refusal as refusal:
             await self._refuse(ctx, cmd, refusal)
 
 
+QUOTED = re.compile(r'^(?:"(?P<a>[^"]*)"|\'(?P<b>[^\']*)\'|“(?P<c>[^”]*)”|「(?P<d>[^」]*)」|『(?P<e>[^』]*)』)$')
+
+
 def _unquote_answer(text: str) -> str:
-    """An answer typed in quotes loses them; anything else is kept as typed."""
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        return text
-    return words[0] if len(words) == 1 else text
+    """An answer that is one quoted phrase (ASCII or Chinese quotes) loses them; anything else is kept exactly
+    as typed (an apostrophe in ``Rock'n'roll`` stays)."""
+    found = QUOTED.match(text.strip())
+    return next(v for v in found.groupdict().values() if v is not None) if found else text
 
 
 __all__ = ["CommandTable", "PendingDialog", "Router", "RouterHost"]

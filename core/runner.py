@@ -1,6 +1,6 @@
 """Running the platform: open the database, start the core, the adapters and the web server; stop cleanly.
 
-Order matters (see ``shared/STACK-NOTES.md``): the database is opened before any task is created, because
+Order matters: the database is opened before any task is created, because
 Tortoise keeps its state in a ContextVar that tasks copy when they are created.
 """
 

@@ -10,6 +10,7 @@ never hands a plugin the application.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,6 +59,22 @@ def _frozen_buttons(buttons: Buttons) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(row) for row in buttons)
 
 
+COMMUNITY_MARK = re.compile(r"^c(\d{1,10}):(?=/)")
+
+
+def community_mark(data: str) -> tuple[int | None, str]:
+    """A button of a private notice carries its community (``c3:/done 1``), because a private chat with the
+    bot belongs to no community; returns the community id (or None) and the command."""
+    found = COMMUNITY_MARK.match(data)
+    return (int(found.group(1)), data[found.end():]) if found else (None, data)
+
+
+def _marked(buttons: Buttons, community_id: int | None) -> tuple[tuple[Button, ...], ...]:
+    if community_id is None:
+        return _frozen_buttons(buttons)
+    return tuple(tuple(Button(b.label, f"c{community_id}:{b.data}") for b in row) for row in buttons)
+
+
 @dataclass
 class Scope:
     host: ScopeHost
@@ -68,6 +85,11 @@ class Scope:
     _channels: list[ChannelRef] | None = field(default=None, repr=False)
 
     # -- where and when ----------------------------------------------------------------------------
+    @property
+    def has_community(self) -> bool:
+        """False for a job that runs for no particular community, or a command in an unbound chat."""
+        return self.community_id_ is not None
+
     @property
     def community_id(self) -> int:
         if self.community_id_ is None:
@@ -140,6 +162,11 @@ class Scope:
             self._channels = [row.ref() for row in rows]
         return self._channels
 
+    async def latin_commands_only(self) -> bool:
+        """Whether only ``/latin`` commands reach the bot where this scope's words are read (Telegram groups
+        in privacy mode): then the bot must not suggest ``/认领``, nor list it in /help."""
+        return await self._latin_only()
+
     async def _latin_only(self) -> bool:
         platforms = {c.platform for c in await self.channels()} if self.community_id_ is not None else set()
         return any(self.host.latin_commands_only(p) for p in platforms)
@@ -147,7 +174,7 @@ class Scope:
     async def hint(self, command: str, *args: object) -> str:
         """A command the bot suggests (``/认领 1``), spelled so that it reaches the bot wherever it is read:
         ``/claim 1`` where only Latin commands are delivered (Telegram groups in privacy mode)."""
-        spelled = self.host.command_spelling(command, self.t.language, await self._latin_only())
+        spelled = self.host.command_spelling(command, self.t.language, await self.latin_commands_only())
         return " ".join([f"/{spelled}", *(str(a) for a in args)])
 
     # -- saying ------------------------------------------------------------------------------------
@@ -169,7 +196,7 @@ class Scope:
         if target is None:
             return False
         channel, identity = target
-        self.uow.send(OutgoingMessage(channel=channel, text=text, buttons=_frozen_buttons(buttons),
+        self.uow.send(OutgoingMessage(channel=channel, text=text, buttons=_marked(buttons, self.community_id_),
                                       private_to=identity, sensitive=sensitive, files=tuple(files)))
         return True
 

@@ -135,6 +135,7 @@ class Harness:
     def event(
         self, name: str, text: str = "", *, room: str = DEFAULT_ROOM, event_id: str | None = None,
         button_data: str | None = None, attachments: Sequence[Attachment] = (), direct: bool = False,
+        button_token: str | None = None,
     ) -> MessageReceived:
         return MessageReceived(
             event_id=event_id or f"{PLATFORM}:{uuid.uuid4().hex}",
@@ -144,6 +145,7 @@ class Harness:
             message_id=uuid.uuid4().hex[:8],
             button_data=button_data,
             attachments=tuple(attachments),
+            button_token=button_token,
         )
 
     async def deliver(self, event: MessageReceived) -> list[OutgoingMessage]:
@@ -164,14 +166,20 @@ class Harness:
         return replies[0]
 
     async def press(self, name: str, label: str, *, room: str = DEFAULT_ROOM) -> list[str]:
-        """Press the most recent button labelled ``label`` in ``room``."""
+        """Press the most recent button labelled ``label`` in ``room``; returns the texts the bot sent."""
+        return [m.text for m in await self.deliver(self.button_event(name, label, room=room))]
+
+    def button_event(self, name: str, label: str, *, room: str = DEFAULT_ROOM) -> MessageReceived:
+        """``name`` pressing the most recent button labelled ``label`` in ``room``, as a platform reports it:
+        the button's data and a token for answering the press (a refusal comes back as a pop-up on it)."""
         for message in reversed(self.adapter.sent):
             if message.channel.chat_id != room:
                 continue
             for row in message.buttons:
                 for button in row:
                     if button.label == label:
-                        return await self.send(name, "", room=room, button_data=button.data)
+                        return self.event(name, "", room=room, button_data=button.data,
+                                          button_token=f"press:{uuid.uuid4().hex[:12]}")
         raise AssertionError(f"no button {label!r} in {room}")
 
     async def run_jobs(self, after: timedelta | None = None) -> int:

@@ -1,7 +1,9 @@
-"""The README's tour, run the way a person runs it: `linli migrate`, then `linli run` reading a script."""
+"""The console, run the way a person runs it (`linli migrate`, then `linli run` reading a script): the README's
+tour exactly as the README shows it, and a longer tour of the core's own commands."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -78,14 +80,37 @@ def test_the_console_tour(database: str) -> None:
         "[main] bot: 本社区未启用“感谢”功能；组织者可以发送 /enable thanks 启用。",
         "[main] bot: 本社区已启用“感谢”。",
         "[main] bot: 李四 感谢 张三！",
-        "[main] bot: 您是观梅社区的 张三。角色：居民, 志愿者。积分：1。",
+        "[main] bot: 您是观梅社区的 张三。角色：居民、志愿者。积分：1。",
         "[main] bot: 张三 有 1 积分。",
         "[main] bot: 积分排行榜（总榜）：",
         "[main] bot: 1. 张三 1",
         "[main] bot: 抱歉，/enable 只有组织者可以使用。",
         "[main] bot: 抱歉，/grant 只有组织者可以使用。",
-        "[main] bot: decade 不是可选项之一：week, month, quarter, year, all",
-        "[main] bot: 用法：/top [week|month|quarter|year|all]",
+        "[main] bot: decade 不是可选项之一：本周、本月、本季度、今年、全部",
+        "[main] bot: 用法：/top [本周|本月|本季度|今年|全部]",
         "[main] bot: 没有 /thnks 这个命令。您是想用 /thanks 吗？",
     ]
+    assert "Traceback" not in result.stderr
+
+
+def readme_tour() -> tuple[str, list[str]]:
+    """The README's five-minute tour: what a person types, and what the bot answers, line by line."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## 五分钟上手", 1)[1]
+    match = re.search(r"```text\n(.*?)```", section, re.S)
+    assert match is not None, "the README's tour is a ```text block"
+    lines = match.group(1).splitlines()
+    typed = [line for line in lines if not line.startswith("[main] bot")]
+    answered = [line for line in lines if line.startswith("[main] bot")]
+    return "\n".join(typed) + "\n", answered
+
+
+def test_the_readme_tour_prints_what_the_readme_shows(database: str) -> None:
+    typed, answered = readme_tour()
+    assert len(answered) > 10 and typed.count("\n") > 5
+    migrated = linli(["migrate"], database)
+    assert migrated.returncode == 0, migrated.stderr
+    result = linli(["run"], database, typed)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == answered
     assert "Traceback" not in result.stderr

@@ -2,9 +2,11 @@
 
 The entry point ``linli.adapters: telegram`` is :data:`SPEC`; the adapter itself (and python-telegram-bot)
 is imported only when a community runs it. The package is small modules with one job each: ``adapter``
-(receiving, acknowledging, sending), ``mapping`` (Telegram objects ↔ core events), ``limiter`` (flood
-control), ``roles`` (group admins), ``menu`` (``setMyCommands``), ``resilience`` (retries and back-off),
-``settings`` (the ``[telegram]`` section). Operator documentation: ``adapters/telegram/README.md``.
+(receiving, acknowledging, sending), ``mapping`` (Telegram objects ↔ core events), ``sending`` (captions,
+photos, documents), ``buttons`` (inline keyboards, long button data kept in the host's state), ``popups``
+(answers to button presses), ``limiter`` (flood control), ``roles`` (group admins), ``menu``
+(``setMyCommands``), ``resilience`` (retries and back-off), ``settings`` (the ``[telegram]`` section).
+Operator documentation: ``adapters/telegram/README.md``.
 """
 
 from __future__ import annotations

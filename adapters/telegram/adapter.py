@@ -23,11 +23,20 @@ the ``X-Telegram-Bot-Api-Secret-Token`` header (401 without it), waits for the s
 answers 200; on a failure it answers 500 and Telegram retries later, and the dedupe mark again makes
 that harmless.
 
+Button presses. A press becomes a :class:`core.events.MessageReceived` with ``button_data`` (long data is
+read back from the host's state, :mod:`adapters.telegram.buttons`) and ``button_token`` = the callback
+query id. The query is answered only after the core committed the press: with the core's pop-up (a
+refusal, ``OutgoingMessage.popup_for``) as an alert, or plainly so the client's spinner stops. A pop-up the
+query is too old for goes to the presser as a direct message, never into the group.
+
 Sending. :meth:`send` queues into :class:`adapters.telegram.limiter.FloodControl` and returns at once
 (``None``): the bus worker that calls it must not wait minutes for a throttled burst. The limiter
 keeps each chat's order, Telegram's flood limits and ``retry_after`` per chat, and retries network
 errors with capped exponential back-off. A retried send whose first answer was lost on the way may
-show twice; losing replies silently would be worse, and edits are retried safely.
+show twice; losing replies silently would be worse, and edits are retried safely. A private notice
+(``private_to``) goes as a direct message; when Telegram refuses it (the person never pressed Start, or
+blocked the bot) a harmless one is posted in the group with a mention, a ``sensitive`` one only as a
+prompt to open a chat with the bot. Files go by ``sendPhoto``/``sendDocument`` (:mod:`adapters.telegram.sending`).
 
 Failures that need a person are reported in plain words: a rejected token stops start-up with a
 :class:`core.config.ConfigError` naming the setting (never the token, which is also masked in PTB's
@@ -45,10 +54,10 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -61,13 +70,12 @@ from telegram import (
     Chat,
     InlineKeyboardMarkup,
     Message,
-    ReplyParameters,
+    MessageEntity,
     Update,
     User,
 )
 from telegram.error import (
     BadRequest,
-    ChatMigrated,
     Conflict,
     Forbidden,
     InvalidToken,
@@ -76,35 +84,33 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from adapters.telegram.buttons import ButtonStore
 from adapters.telegram.limiter import FloodControl
 from adapters.telegram.mapping import (
     ANONYMOUS_ADMIN_ID,
     PLATFORM,
-    ButtonCodec,
     addressed_text,
     channel_of,
     document_of,
     identity_of,
     is_group,
-    keyboard,
     language_of,
     mentions_of,
     photo_of,
-    split_text,
     text_and_entities,
+    text_mention,
 )
 from adapters.telegram.menu import Menu, MenuKey, desired_menus
+from adapters.telegram.popups import Popups, alert_text
 from adapters.telegram.resilience import backoff_delay, call_with_retries, is_transient, retry_after_seconds
 from adapters.telegram.roles import AdminCache
+from adapters.telegram.sending import SendJob, plan
 from adapters.telegram.settings import TelegramSettings
 from core.adapter import Adapter, AdapterHost
 from core.config import ConfigError
 from core.events import IdentityRef, MessageReceived, OutgoingMessage
 from core.i18n import Translator
 from core.web import WebRoute
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("adapters.telegram")
 
@@ -196,65 +202,23 @@ def _mask_token_in_logs(token: str) -> None:
 
 @dataclass
 class _Delivery:
-    """One outgoing message, possibly sent as several Telegram messages."""
+    """One outgoing message, possibly sent as several Telegram messages.
+
+    ``quiet``: a private notice that must never reach the group, not even as a prompt (a pop-up whose
+    button press can no longer be answered)."""
 
     message: OutgoingMessage
     chat_id: int
     private: bool
-
-
-class _SendJob:
-    """One Telegram message (or edit) as the limiter runs it; follows a group that became a supergroup."""
-
-    def __init__(
-        self,
-        adapter: TelegramAdapter,
-        chat_id: int,
-        text: str,
-        markup: InlineKeyboardMarkup | None,
-        reply_to: str | None,
-        edit_id: str | None,
-    ) -> None:
-        self.adapter = adapter
-        self.chat_id = chat_id
-        self.text = text
-        self.markup = markup
-        self.reply_to = reply_to
-        self.edit_id = edit_id
-
-    async def __call__(self) -> str:
-        self.chat_id = self.adapter.current_chat_id(self.chat_id)
-        try:
-            return await self._once(self.chat_id)
-        except ChatMigrated as moved:
-            self.adapter.note_migration(self.chat_id, moved.new_chat_id)
-            self.chat_id = moved.new_chat_id
-            return await self._once(self.chat_id)
-
-    async def _once(self, chat_id: int) -> str:
-        bot = self.adapter.require_bot()
-        if self.edit_id is not None and self.edit_id.isdigit():
-            try:
-                await bot.edit_message_text(self.text, chat_id=chat_id, message_id=int(self.edit_id),
-                                            reply_markup=self.markup)
-                return self.edit_id
-            except BadRequest as error:
-                reason = str(error).lower()
-                if "not modified" in reason:  # the same edit again (e.g. a retry whose answer was lost)
-                    return self.edit_id
-                if "not found" not in reason and "can't be edited" not in reason:
-                    raise
-                log.info("telegram: message %s in %s cannot be edited (%s); sending a new one",
-                         self.edit_id, chat_id, error)
-        reply = None
-        if self.reply_to is not None and self.reply_to.isdigit():
-            reply = ReplyParameters(int(self.reply_to), allow_sending_without_reply=True)
-        sent = await bot.send_message(chat_id, self.text, reply_markup=self.markup, reply_parameters=reply)
-        return str(sent.message_id)
+    markup: InlineKeyboardMarkup | None
+    quiet: bool = False
 
 
 class TelegramAdapter(Adapter):
     platform = PLATFORM
+    #: In privacy mode (Telegram's default) only ``/latin`` commands reach the bot in groups; follows
+    #: ``telegram.privacy_mode`` per instance.
+    latin_commands_only = True
 
     def __init__(self, host: AdapterHost, settings: TelegramSettings | None = None) -> None:
         super().__init__(host)
@@ -267,7 +231,9 @@ class TelegramAdapter(Adapter):
                               "(and do not pass --no-web), or use polling")
         self._secret = webhook_secret(self.settings, self._token)
         _mask_token_in_logs(self._token)
-        self.codec = ButtonCodec()
+        self.latin_commands_only = self.settings.privacy_mode
+        self.buttons = ButtonStore(host)
+        self.popups = Popups()
         self.admins = AdminCache(self._fetch_admins, self.settings.admin_cache_seconds)
         self.bot: Bot | None = None
         self.me: User | None = None
@@ -535,7 +501,7 @@ class TelegramAdapter(Adapter):
                         outcome.set_result(True)  # nothing for the core (another bot's command, a join...)
                     else:
                         # Tasks start in creation order, so the bus queues one chat's events in update order.
-                        outcome = asyncio.ensure_future(self.host.receive(event))
+                        outcome = asyncio.ensure_future(self._receive(event))
                 waits.append(outcome)
             return list(await asyncio.gather(*waits, return_exceptions=True))
         except asyncio.CancelledError:
@@ -584,7 +550,7 @@ class TelegramAdapter(Adapter):
             return None
         if user.id == ANONYMOUS_ADMIN_ID or (message.sender_chat is not None and message.sender_chat.id == chat.id):
             if addressed.lstrip().startswith("/"):
-                self._note_anonymous(message)
+                await self._note_anonymous(message)
             return None
         if user.is_bot:
             return None
@@ -610,14 +576,15 @@ class TelegramAdapter(Adapter):
         )
 
     async def _button(self, query: CallbackQuery, event_id: str) -> MessageReceived | None:
+        """A button press; its callback query is answered once the core committed (see :meth:`_receive`)."""
         message = query.message
-        data = self.codec.decode(query.data or "")
-        expired = None
+        data = await self.buttons.decode(query.data or "")
         if data is None:
             t = self._t(language_of(query.from_user.language_code))
-            expired = t("This button has expired. Please send the command again.")
-        self._spawn(self._answer(query.id, expired))  # always answered, so the client's spinner stops
-        if message is None or data is None or query.from_user.is_bot:
+            self._spawn(self._answer(query.id, t("This button has expired. Please send the command again.")))
+            return None
+        if message is None or query.from_user.is_bot:
+            self._spawn(self._answer(query.id, None))  # so the client's spinner stops
             return None
         chat, user = message.chat, query.from_user
         self._remember(user)
@@ -626,8 +593,36 @@ class TelegramAdapter(Adapter):
             channel=channel_of(chat),
             sender=identity_of(user, is_admin=await self._is_admin(chat, user)),
             button_data=data,
+            button_token=query.id,
             reply_to_message_id=str(message.message_id),
         )
+
+    async def _receive(self, event: MessageReceived) -> bool:
+        """Hand ``event`` to the core; a button press is answered after the commit, with the core's
+        pop-up (a refusal) as an alert, or plainly so the spinner stops."""
+        token = event.button_token
+        if token is None:
+            return await self.host.receive(event)
+        self.popups.expect(token)
+        try:
+            handled = await self.host.receive(event)
+        finally:
+            popup = self.popups.take(token)
+        if popup is None:
+            await self._answer(token, None)
+        else:
+            await self._pop_up(event, token, popup)
+        return handled
+
+    async def _pop_up(self, event: MessageReceived, token: str, text: str) -> None:
+        try:
+            await self.require_bot().answer_callback_query(token, text=alert_text(text), show_alert=True)
+        except TelegramError as error:  # too old (redelivered after a restart): say it privately instead
+            log.info("telegram: could not answer button press %s with a pop-up (%s); telling the presser "
+                     "privately", token, self._scrub(str(error)))
+            if self.flood is not None and not self.flood.closed:
+                await self._enqueue(OutgoingMessage(channel=event.channel, text=text, private_to=event.sender),
+                                    quiet=True)
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         try:
@@ -635,7 +630,7 @@ class TelegramAdapter(Adapter):
         except TelegramError as error:  # too old (e.g. redelivered after a restart): nothing to stop
             log.debug("telegram: callback query %s not answered: %s", query_id, error)
 
-    def _note_anonymous(self, message: Message) -> None:
+    async def _note_anonymous(self, message: Message) -> None:
         t = self._t(None)
         note = OutgoingMessage(
             channel=channel_of(message.chat),
@@ -644,7 +639,7 @@ class TelegramAdapter(Adapter):
             reply_to_message_id=str(message.message_id),
         )
         if self.flood is not None:
-            self._queue(note)
+            await self._enqueue(note)
 
     def _remember(self, user: User) -> None:
         if user.username:
@@ -678,12 +673,17 @@ class TelegramAdapter(Adapter):
 
     # -- sending -----------------------------------------------------------------------------------
     async def send(self, message: OutgoingMessage) -> str | None:
-        """Queue ``message`` (returns None at once); it leaves as Telegram's limits allow, in chat order."""
+        """Queue ``message`` (returns None at once); it leaves as Telegram's limits allow, in chat order.
+
+        A pop-up for a button press still being handled is held and shown on the button after the commit.
+        """
+        if message.popup_for is not None and self.popups.offer(message):
+            return None
         if self.flood is None or self.flood.closed:
             log.warning("telegram: not running; a message to %s was dropped", message.channel.key)
             return None
         await self.flood.wait_for_room()
-        self._queue(message)
+        await self._enqueue(message, quiet=message.popup_for is not None)
         return None
 
     async def flush(self) -> None:
@@ -691,32 +691,36 @@ class TelegramAdapter(Adapter):
         if self.flood is not None:
             await self.flood.drain()
 
-    def _queue(self, message: OutgoingMessage) -> None:
-        assert self.flood is not None
+    async def _enqueue(self, message: OutgoingMessage, *, quiet: bool = False) -> None:
+        """Store long button data, then queue the Telegram messages that carry ``message``."""
+        chat_id = self._target(message)
+        if chat_id is None:
+            return
+        self._submit(message, chat_id, await self.buttons.markup(message.buttons), quiet=quiet)
+
+    def _target(self, message: OutgoingMessage) -> int | None:
+        """The chat to send to: the person's private chat for a private notice, else the message's chat."""
         person = message.private_to
         if person is not None and person.platform != PLATFORM:
             log.warning("telegram: a private message for a %s account cannot go through Telegram", person.platform)
-            return
-        private = person is not None
+            return None
         target = person.user_id if person is not None else message.channel.chat_id
         try:
-            chat_id = int(target)
+            return self.current_chat_id(int(target))
         except ValueError:
             log.warning("telegram: %r is not a Telegram chat id; message dropped", target)
-            return
-        chat_id = self.current_chat_id(chat_id)
+            return None
+
+    def _submit(self, message: OutgoingMessage, chat_id: int, markup: InlineKeyboardMarkup | None, *,
+                quiet: bool = False, entities: tuple[MessageEntity, ...] = ()) -> None:
+        assert self.flood is not None
+        private = message.private_to is not None
         group = not private and not message.channel.is_direct
-        markup = keyboard(message.buttons, self.codec)
-        chunks = split_text(message.text) or (["…"] if markup is not None else [])
-        delivery = _Delivery(message, chat_id, private)
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            job = _SendJob(
-                self, chat_id, chunk, markup if last else None,
-                reply_to=message.reply_to_message_id if index == 0 and not private else None,
-                edit_id=message.edit_message_id if index == 0 else None,
-            )
-            future = self.flood.submit(chat_id, job, group=group)
+        parts = plan(message.text, message.files, markup=markup, entities=entities,
+                     reply_to=None if private else message.reply_to_message_id, edit_id=message.edit_message_id)
+        delivery = _Delivery(message, chat_id, private, markup, quiet)
+        for index, part in enumerate(parts):
+            future = self.flood.submit(chat_id, SendJob(self, chat_id, part), group=group)
             future.add_done_callback(partial(self._settled, delivery, index))
 
     def _settled(self, delivery: _Delivery, index: int, future: asyncio.Future[Any]) -> None:
@@ -730,21 +734,38 @@ class TelegramAdapter(Adapter):
             isinstance(error, BadRequest) and "chat not found" in str(error).lower())
         if unreachable and delivery.private and not message.channel.is_direct:
             if index == 0 and self.flood is not None and not self._stopping:
-                self._queue(self._start_me_note(message))
+                self._bounced(delivery)
             return
         log.warning("telegram: a message to chat %s was not delivered: %s", delivery.chat_id, self._scrub(str(error)))
 
-    def _start_me_note(self, message: OutgoingMessage) -> OutgoingMessage:
-        """A private reply bounced (the person never pressed Start): say so in the group instead."""
-        person = message.private_to
+    def _bounced(self, delivery: _Delivery) -> None:
+        """A private notice could not go privately (the person never pressed Start, or blocked the bot).
+
+        A harmless notice is posted in the group with a mention of the person; a sensitive one (their
+        data, a certificate) only as a prompt to open a chat with the bot, never its content; a pop-up
+        not at all.
+        """
+        message, person = delivery.message, delivery.message.private_to
         assert person is not None
+        if delivery.quiet:
+            log.info("telegram: a pop-up for %s could be shown neither on the button nor privately",
+                     person.user_id)
+            return
+        try:
+            group_chat = self.current_chat_id(int(message.channel.chat_id))
+        except ValueError:
+            return
         t = self._t(person.language)
         name = f"@{person.username}" if person.username else person.display_name
-        return OutgoingMessage(
-            channel=message.channel,
-            text=t("{name}, I cannot write to you privately yet: open a chat with @{bot}, press Start, "
-                   "then try again.", name=name, bot=self._me().username),
-        )
+        if message.sensitive:
+            text = t("{name}, I cannot write to you privately yet: open a chat with @{bot}, press Start, "
+                     "then try again.", name=name, bot=self._me().username)
+            note = OutgoingMessage(channel=message.channel, text=text)
+            self._submit(note, group_chat, None, entities=text_mention(person, text, name))
+            return
+        text = t("{name}: {text}", name=name, text=message.text) if message.text.strip() else name
+        notice = replace(message, text=text, private_to=None, edit_message_id=None)
+        self._submit(notice, group_chat, delivery.markup, entities=text_mention(person, text, name))
 
     def _t(self, language: str | None) -> Translator:
         return self.host.translator(language)

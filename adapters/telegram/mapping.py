@@ -5,26 +5,22 @@ identity (display name, @username, language, whether they administer the chat). 
 the command ``/cmd``; ``/cmd@otherbot`` is somebody else's business and is ignored. A photo is its
 largest size, by ``file_id``, downloaded only if a plugin asks (:meth:`TelegramAdapter.fetch_attachment`).
 
-Outbound: core buttons become an inline keyboard whose ``callback_data`` is the button's command line
-(Telegram allows 64 bytes; longer data is replaced by a short key remembered in memory), and a text
-longer than Telegram's 4096 characters is cut into several messages at line ends.
+Outbound: a text longer than Telegram's 4096 characters is cut into several messages at line ends
+(buttons are :mod:`adapters.telegram.buttons`, files and captions :mod:`adapters.telegram.sending`).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, User
+from telegram import Chat, Message, MessageEntity, User
 
-from core.events import Attachment, Button, ChannelRef, IdentityRef
+from core.events import Attachment, ChannelRef, IdentityRef
 
 PLATFORM = "telegram"
 #: Telegram's limit for one message's text (after entity parsing), counted here in UTF-16 code units,
 #: Telegram's own unit, so that emoji (two units) never push a message over.
 TEXT_LIMIT = 4096
-CALLBACK_DATA_LIMIT = 64
 GROUP_TYPES = frozenset({Chat.GROUP, Chat.SUPERGROUP})
 #: The user Telegram shows as the sender of a group admin who posts "anonymously" as the group.
 ANONYMOUS_ADMIN_ID = 1087968824
@@ -186,41 +182,14 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return [chunk for chunk in chunks if chunk.strip()]
 
 
-class ButtonCodec:
-    """``callback_data`` for core buttons: the command line itself when it fits in 64 bytes.
+def text_mention(person: IdentityRef, text: str, name: str) -> tuple[MessageEntity, ...]:
+    """A mention of ``person`` on the first ``name`` in ``text``, for someone without a @username.
 
-    Longer data (or data that could be mistaken for a key) is replaced by ``~`` and a hash, remembered
-    for the last ``capacity`` such buttons; after a restart such a button answers that it has expired,
-    which is rare because core buttons are short command lines like ``/claim 12``.
+    Telegram links such a mention to the account (and notifies the person) because they are a member of
+    the group it is posted in; someone with a username is mentioned as ``@username`` instead.
     """
-
-    PREFIX = "~"
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self.capacity = capacity
-        self._long: OrderedDict[str, str] = OrderedDict()
-
-    def encode(self, data: str) -> str:
-        if len(data.encode()) <= CALLBACK_DATA_LIMIT and not data.startswith(self.PREFIX) and data:
-            return data
-        key = self.PREFIX + hashlib.sha256(data.encode()).hexdigest()[:40]
-        self._long[key] = data
-        self._long.move_to_end(key)
-        while len(self._long) > self.capacity:
-            self._long.popitem(last=False)
-        return key
-
-    def decode(self, data: str) -> str | None:
-        """The core's button data for a pressed button; None when it is no longer known."""
-        if data.startswith(self.PREFIX):
-            return self._long.get(data)
-        return data
-
-
-def keyboard(buttons: Sequence[Sequence[Button]], codec: ButtonCodec) -> InlineKeyboardMarkup | None:
-    rows = [
-        [InlineKeyboardButton(button.label.strip() or "·", callback_data=codec.encode(button.data)) for button in row]
-        for row in buttons
-        if row
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
+    at = text.find(name) if name else -1
+    if person.username or not person.user_id.isdigit() or at < 0:
+        return ()
+    user = User(int(person.user_id), person.display_name, is_bot=False)
+    return (MessageEntity(MessageEntity.TEXT_MENTION, utf16_len(text[:at]), utf16_len(name), user=user),)

@@ -41,5 +41,8 @@ class TelegramSettings(_Section):
     retry_cap: float = Field(60.0, gt=0, description="longest back-off delay, seconds")
     send_attempts: int = Field(6, ge=1, description="tries per message or API call, and per failing update")
     admin_cache_seconds: float = Field(600.0, ge=0, description="how long a group's admin list is trusted")
+    #: BotFather's group privacy (on unless turned off with /setprivacy): in groups the bot then receives
+    #: only commands spelled in Latin letters, so its own hints must say ``/claim 1``, not ``/认领 1``.
+    privacy_mode: bool = Field(True, description="whether the bot runs with Telegram's group privacy on")
 
 

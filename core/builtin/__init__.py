@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from core.adapter_state import forget_expired
 from core.builtin import community, help, mydata, plugins, points
 from core.bus import Subscription
 from core.commands import Command
@@ -45,7 +46,9 @@ class CorePlugin:
         return [JobSpec("core.forget_processed_events", self._forget_processed_events, every=timedelta(hours=6))]
 
     async def _forget_processed_events(self, ctx: JobContext) -> None:
+        """Old dedupe marks and expired adapter state (stored button payloads) are dropped."""
         await forget_older_than(self.app.settings.bus.dedupe_days)
+        await forget_expired(ctx.now())
 
     @hookimpl
     async def linli_member_data(self, user_id: int) -> dict[str, object] | None:
@@ -54,3 +57,7 @@ class CorePlugin:
     @hookimpl
     async def linli_forget_member(self, user_id: int, pseudonym: str) -> None:
         await mydata.forget_core(user_id, pseudonym)
+
+    @hookimpl
+    async def linli_merge_users(self, from_user_id: int, into_user_id: int) -> None:
+        await mydata.merge_core(from_user_id, into_user_id)

@@ -8,7 +8,7 @@ from core.arguments import Arg, Choice, Mention, Rest
 from core.commands import Command, command
 from core.context import CommandContext
 from core.events import CommunityCreated, RoleChanged
-from core.i18n import LANGUAGES, N_
+from core.i18n import N_
 from core.identity import Channel, Community, Membership, User, membership_for
 from core.permissions import ROLE_ALIASES, ROLE_LABELS, ROLE_WITH_ARTICLE, Role, allows
 from core.points import balance_of
@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 JOIN_WORDS = ("join", "加入")
 ROLE_CHOICE = Choice(ROLE_ALIASES, shown=(N_("volunteer"), N_("organizer"), N_("property_manager"), N_("admin")))
+#: Shown as msgids, so a Chinese community reads <中文|英文> and an English one <zh_CN|en>.
 LANGUAGE_CHOICE = Choice({"zh_cn": "zh_CN", "zh": "zh_CN", "中文": "zh_CN", "en": "en", "english": "en", "英文": "en"},
-                         shown=LANGUAGES)
+                         shown=(N_("zh_CN"), N_("en")))
 
 
 def commands(app: Application) -> list[Command]:

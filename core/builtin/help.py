@@ -21,13 +21,15 @@ def commands(app: Application) -> list[Command]:
              needs_community=False, help=N_("What I can do for you here"))
     async def help_(ctx: CommandContext, command: str | None) -> None:
         t = ctx.t
+        latin_only = await ctx.latin_commands_only()  # Telegram in privacy mode: no /帮助 in the listing
         if command:
             name = command.lstrip("/／")
             cmd = router.table.find(name)
             if cmd is None or not router.visible(cmd, ctx):
                 raise Refusal(N_("Unknown command /{name}. Send /help to see what I can do."), name=name)
             own = app.translator(t.language, cmd.plugin)
-            lines = [f"{cmd.title(own)}: {own(cmd.help)}", t("Usage: {usage}", usage=cmd.usage(own))]
+            lines = [f"{cmd.title(own, latin_only=latin_only)}: {own(cmd.help)}",
+                     t("Usage: {usage}", usage=cmd.usage(own))]
             for sub in cmd.subcommands:
                 if router.visible(sub, ctx):
                     lines.append(f"• {sub.usage(own)} — {own(sub.help)}")
@@ -37,7 +39,7 @@ def commands(app: Application) -> list[Command]:
         for cmd in (c for c in router.table.commands if router.visible(c, ctx)):
             own = app.translator(t.language, cmd.plugin)
             typed = " ".join(a.usage(own) for a in cmd.args if not a.dialog_only)
-            lines.append(f"{cmd.title(own)} {typed}".rstrip() + f" — {own(cmd.help)}")
+            lines.append(f"{cmd.title(own, latin_only=latin_only)} {typed}".rstrip() + f" — {own(cmd.help)}")
         if ctx.community is None:
             lines.append(t("This chat is not set up yet. A chat admin can start with /setup <community name>."))
         ctx.reply("\n".join(lines))

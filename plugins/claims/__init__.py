@@ -9,6 +9,7 @@ what the plugin contributes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from core.plugin import (
     Command,
@@ -19,6 +20,7 @@ from core.plugin import (
     UnitOfWork,
     hookimpl,
 )
+from plugins.claims import member_data
 from plugins.claims.commands import COMMANDS
 from plugins.claims.jobs import JOBS
 from plugins.claims.service import PLUGIN, note_resumed
@@ -58,3 +60,18 @@ async def _switched_on(event: PluginToggled, uow: UnitOfWork) -> None:
 @hookimpl
 def linli_subscriptions() -> list[Subscription]:
     return [Subscription(PluginToggled, _switched_on)]
+
+
+@hookimpl
+async def linli_member_data(user_id: int) -> dict[str, Any] | None:
+    return await member_data.member_data(user_id)
+
+
+@hookimpl
+async def linli_forget_member(user_id: int, pseudonym: str) -> None:
+    await member_data.forget_member(user_id, pseudonym)
+
+
+@hookimpl
+async def linli_merge_users(from_user_id: int, into_user_id: int) -> None:
+    await member_data.merge_users(from_user_id, into_user_id)

@@ -8,11 +8,13 @@ then the description. No flags and no dashes to hunt for on a Chinese keyboard.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.plugin import N_, CommandContext, Date, Refusal, when
+from core.plugin import N_, Command, CommandContext, Date, Refusal, when
+from plugins.claims.service import MAX_POINTS
 from plugins.claims.settings import ClaimsSettings
 
 #: Words meaning "no deadline" or "the default".
@@ -24,6 +26,9 @@ POINTS = re.compile(r"^(?:(\d{1,9})\s*(?:分|积分|pts?|points?)|(?:积分|poin
 PARTY = re.compile(r"^(?:党员优先|party(?:first)?)(?:[:=：]?(\d{1,5})\s*(?:h|小时)?)?$", re.IGNORECASE)
 PLACE_RANGE = re.compile(
     r"^(?P<prefix>[^\d\s]*)(?P<start>\d{1,4})\s*[-~～—]\s*(?P=prefix)?(?P<end>\d{1,4})$")
+#: A dialog's answer to "how many points?": ``10``, ``10分``, ``10 积分``, ``10 points``.
+POINTS_ANSWER = re.compile(r"^(\d{1,9})\s*(?:分|积分|pts?|points?)?$", re.IGNORECASE)
+PROJECT_NUMBER = re.compile(r"^[#＃]?(\d{1,9})$")
 EACH = re.compile(r"^(?:每人|each)[:=：]?(\d{1,5})\s*(?:个|处|块|places?)?$", re.IGNORECASE)
 
 
@@ -77,6 +82,57 @@ class Deadline:
         if due <= ctx.now():
             raise Refusal(N_("{value} has already passed; the deadline has to be in the future"), value=raw)
         return due
+
+
+@dataclass(frozen=True)
+class Points:
+    """Points per completion, as a dialog asks for them: ``10``, ``10分`` or ``10 points``."""
+
+    maximum: int = MAX_POINTS
+
+    def placeholder(self, t: Any, name: str) -> str:
+        return name
+
+    async def convert(self, raw: str, ctx: CommandContext) -> int:
+        match = POINTS_ANSWER.match(raw.strip()) or POINTS.match(raw.strip())
+        if match is None:
+            raise Refusal(N_("{value} is not a number of points (try 10 or 10分)"), value=raw)
+        points = int(next(g for g in match.groups() if g is not None))
+        if points > self.maximum:
+            raise Refusal(N_("Points per completion are between 0 and {maximum}."), maximum=self.maximum)
+        return points
+
+
+def shown_name(cmd: Command, language: str) -> str:
+    """A subcommand as people of ``language`` type it: its first Chinese alias, or its Latin name in English
+    (the way the core writes subcommands in usage lines)."""
+    if language != "en":
+        return next((a for a in cmd.aliases if not a.isascii()), cmd.name)
+    return cmd.name
+
+
+@dataclass(frozen=True)
+class ProjectOrAction:
+    """The word after ``/project``: a project number (the subcommands are matched before this is asked).
+
+    ``actions`` gives the subcommands, so the usage line (``/projects [编号|发布|编辑|…]``) and the refusal
+    of an unknown word list exactly what ``/project`` offers, in the reader's language.
+    """
+
+    actions: Callable[[], Sequence[Command]]
+
+    def _choices(self, language: str) -> list[str]:
+        return [shown_name(a, language) for a in self.actions()]
+
+    def placeholder(self, t: Any, name: str) -> str:
+        return "|".join([name, *self._choices(t.language)])
+
+    async def convert(self, raw: str, ctx: CommandContext) -> int:
+        match = PROJECT_NUMBER.match(raw.strip())
+        if match is None:
+            raise Refusal(N_("{value} is not a project number, nor one of: {choices}"), value=raw,
+                          choices=ctx.t(", ").join(self._choices(ctx.t.language)))
+        return int(match.group(1))
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,22 @@
 The rules live in :mod:`plugins.claims.service`, the wording in :mod:`plugins.claims.speaker`.
 ``/project new|edit|close|reopen|cancel …`` is the spelling people know: subcommands of ``/project``, each
 also a command of its own (``/发布项目`` …). Refusals are raised (:class:`core.plugin.Refusal`), by the
-service or here, and answered by the router.
+service or here, and answered by the router. Every command the bot suggests in its text is spelled by
+``ctx.hint`` (it knows where only Latin commands reach the bot); button data always uses the Latin names.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from core.plugin import (
     N_,
+    NP_,
     Arg,
     Button,
     Choice,
+    Command,
     CommandContext,
     Int,
     Refusal,
@@ -25,11 +28,19 @@ from core.plugin import (
     command,
     sub,
 )
-from plugins.claims.arguments import Deadline, Person, Places, PlacesSpec, parse_options
+from plugins.claims.arguments import (
+    Deadline,
+    Person,
+    Places,
+    PlacesSpec,
+    Points,
+    ProjectOrAction,
+    parse_options,
+)
 from plugins.claims.models import ClaimStatus
 from plugins.claims.service import ClaimsService, Origin, ProjectDraft
 from plugins.claims.settings import ClaimsSettings
-from plugins.claims.speaker import CLAIM_MARK, CLAIM_STATUS, Speaker, mention, origin_of, place_mark
+from plugins.claims.speaker import CLAIM_MARK, CLAIM_STATUS, Speaker, mention, place_mark
 
 #: Largest id PostgreSQL's integer column holds; a bigger number is a typo, not a project.
 MAX_ID = 2_147_483_647
@@ -40,12 +51,19 @@ EDIT_FIELDS = Choice(
     {"title": "title", "标题": "title", "名称": "title",
      "desc": "description", "description": "description", "说明": "description", "描述": "description",
      "places": "places", "名额": "places", "地块": "places",
-     "deadline": "deadline", "截止": "deadline", "期限": "deadline",
+     "deadline": "deadline", "截止": "deadline", "截止日期": "deadline", "期限": "deadline",
      "points": "points", "积分": "points",
      "party": "party", "党员优先": "party",
      "each": "each", "每人": "each"},
+    # msgids: a Chinese usage line reads <标题|说明|名额|截止日期|积分|党员优先|每人>, each of which is accepted
     shown=("title", "desc", "places", "deadline", "points", "party", "each"),
 )
+MORE_PROJECTS = NP_("… and {n} more; {command} <id> shows any of them.",
+                    "… and {n} more; {command} <id> shows any of them.")
+CLAIMERS_TOLD = NP_("{n} claimer was told.", "{n} claimers were told.")
+WAITING_TOLD = NP_("{n} person on the waitlist was told.", "{n} people on the waitlist were told.")
+EARNS = NP_("✅ Verified: {user} completed {project} and earns {n} point.",
+            "✅ Verified: {user} completed {project} and earns {n} points.")
 
 
 def _service(ctx: CommandContext) -> ClaimsService:
@@ -53,7 +71,7 @@ def _service(ctx: CommandContext) -> ClaimsService:
         return await ctx.has_badge(user_id, PARTY_BADGE)
 
     return ClaimsService(ctx.community_id, ctx.settings(ClaimsSettings), ctx.now(), ctx.uow,
-                         badge_check=party_member)
+                         badge_check=party_member, hint=ctx.hint)
 
 
 def _origin(ctx: CommandContext) -> Origin:
@@ -61,15 +79,11 @@ def _origin(ctx: CommandContext) -> Origin:
 
 
 # -- reading -----------------------------------------------------------------------------------------
-async def projects(ctx: CommandContext, what: str | None) -> None:
+async def projects(ctx: CommandContext, what: int | None) -> None:
     if what is None:
         await _list(ctx)
         return
-    number = re.fullmatch(r"[#＃]?(\d{1,9})", what)
-    if number is None:
-        raise Refusal(N_("{value} is not a project number, nor one of: {choices}"), usage=True, value=what,
-                      choices=ctx.t("new, edit, close, reopen, cancel"))
-    await _show(ctx, int(number.group(1)))
+    await _show(ctx, what)
 
 
 async def _list(ctx: CommandContext) -> None:
@@ -79,13 +93,14 @@ async def _list(ctx: CommandContext) -> None:
     if not shown:
         text = t("No open projects right now.")
         if ctx.has_role(Role.ORGANIZER):
-            text += "\n" + t("Publish one: /project new <title> <places> <deadline>")
+            text += "\n" + t("Publish one: {command} <title> <places> <deadline>",
+                             command=await ctx.hint("newproject"))
         ctx.reply(text)
         return
     lines = [t("Open projects:")]
     lines += [f"{speaker.project(p)} {speaker.facts(p, waiting.get(p.id, 0))}" for p in shown]
     if total > len(shown):
-        lines.append(t("… and {n} more; /project <id> shows any of them.", n=total - len(shown)))
+        lines.append(t.n(*MORE_PROJECTS, total - len(shown), command=await ctx.hint("project")))
     ctx.reply("\n".join(lines), buttons=[[speaker.claim_button(p)] for p in shown])
 
 
@@ -106,7 +121,8 @@ async def mine(ctx: CommandContext) -> None:
     speaker = Speaker.for_command(ctx)
     result = await _service(ctx).mine(ctx.user.id)
     if not result.claims and not result.waiting:
-        ctx.reply(t("You have no claims yet. Send /projects to see what needs doing."))
+        ctx.reply(t("You have no claims yet. Send {command} to see what needs doing.",
+                    command=await ctx.hint("projects")))
         return
     lines = [t("Your claims:")] if result.claims else []
     for claim in result.claims:
@@ -133,27 +149,38 @@ async def mine(ctx: CommandContext) -> None:
                       "or - for the default.")),
         Arg("deadline", Deadline(), label=N_("deadline"),
             prompt=N_("By when? For example 12-31, or +7 for a week from today; 无 for no deadline.")),
-        Arg("details", Rest(1000), optional=True, label=N_("details")),
+        # typed lines give the points among the details (10分); a dialog asks for them on their own
+        Arg("points", Points(), optional=True, label=N_("points"), dialog_only=True,
+            prompt=N_("How many points does each completed place earn? For example 10.")),
+        Arg("details", Rest(1000), optional=True, label=N_("details"),
+            prompt=N_("A description for the neighbours? It may start with 党员优先24 (party members "
+                      "first for 24 h) or 每人2 (places per person).")),
     ),
     role=Role.ORGANIZER,
     dialog=True,
-    help=N_("Publish a project, e.g. /project new 整治共享单车 3 12-31 10分 党员优先24 把门口的单车挪走 "
-            "(details: 10分 = points per completion, 党员优先24 = party members first for 24 h, "
-            "每人2 = places per person, then a description)"),
+    help=N_("Publish a project: title, places, deadline, then details if you like (10分 = points per "
+            "completion, 党员优先24 = party members first for 24 h, 每人2 = places per person, then a "
+            "description). Without them I ask step by step."),
 )
 async def new_project(ctx: CommandContext, title: str, places: PlacesSpec, deadline: datetime | None,
-                      details: str | None) -> None:
+                      points: int | None, details: str | None) -> None:
     options = parse_options(details, ctx.settings(ClaimsSettings))
     draft = ProjectDraft(title=title, places=places.count, place_names=places.names, deadline=deadline,
-                         points=options.points, party_first_hours=options.party_first_hours,
-                         per_person=options.per_person, description=options.description)
-    project = await _service(ctx).create(ctx.user.id, draft)
+                         points=options.points if points is None else points,
+                         party_first_hours=options.party_first_hours, per_person=options.per_person,
+                         description=options.description)
+    try:
+        project = await _service(ctx).create(ctx.user.id, draft)
+    except Refusal as refusal:  # the project as given does not work: show how to write it
+        refusal.usage = True
+        raise
     speaker = Speaker.for_command(ctx)
     lines = ["📢 " + ctx.t("New project {project}", project=speaker.project(project))]
     if project.description:
         lines.append(project.description)
     lines.append(speaker.facts(project, 0))
-    lines.append(ctx.t("Send /claim {id} or press the button to take part.", id=project.id))
+    lines.append(ctx.t("Send {command} or press the button to take part.",
+                       command=await ctx.hint("claim", project.id)))
     await ctx.announce("\n".join(lines), buttons=[[speaker.claim_button(project)]])
 
 
@@ -178,7 +205,7 @@ async def edit_project(ctx: CommandContext, project: int, field: str, value: str
     view = await service.view(project)
     lines = [t("{project} is updated.", project=speaker.project(view.project)),
              speaker.facts(view.project, view.waiting), *await speaker.promotions(release)]
-    ctx.reply("\n".join(lines))
+    await speaker.reply("\n".join(lines))
 
 
 async def _edit_values(ctx: CommandContext, field: str, value: str) -> dict[str, object]:
@@ -199,15 +226,16 @@ async def _edit_values(ctx: CommandContext, field: str, value: str) -> dict[str,
 
 
 @command("closeproject", aliases=("关闭项目",), args=(PROJECT,), role=Role.ORGANIZER,
-         help=N_("Stop taking claims for a project (claimers carry on); /project reopen opens it again"))
+         help=N_("Stop taking claims for a project (claimers carry on) until it is reopened"))
 async def close_project(ctx: CommandContext, project: int) -> None:
     speaker = Speaker.for_command(ctx)
     closing = await _service(ctx).close(project)
     if closing.completed:
         await speaker.completed(closing.project)
         return
-    ctx.reply(ctx.t("{project} is closed: no new claims. Current claimers carry on. /project reopen {id} "
-                    "opens it again.", project=speaker.project(closing.project), id=closing.project.id))
+    ctx.reply(ctx.t("{project} is closed: no new claims. Current claimers carry on. {command} opens it again.",
+                    project=speaker.project(closing.project),
+                    command=await ctx.hint("reopenproject", closing.project.id)))
 
 
 @command("reopenproject", aliases=("重开项目",), args=(PROJECT,), role=Role.ORGANIZER,
@@ -217,7 +245,7 @@ async def reopen_project(ctx: CommandContext, project: int) -> None:
     release = await _service(ctx).reopen(project)
     lines = [ctx.t("{project} takes claims again.", project=speaker.project(release.project)),
              *await speaker.promotions(release)]
-    ctx.reply("\n".join(lines), buttons=[[speaker.claim_button(release.project)]])
+    await speaker.reply("\n".join(lines), buttons=[[speaker.claim_button(release.project)]])
 
 
 @command("cancelproject", aliases=("取消项目",),
@@ -230,11 +258,17 @@ async def cancel_project(ctx: CommandContext, project: int, reason: str | None) 
     name = speaker.project(release.project)
     lines = [t("{project} is cancelled: {reason}", project=name, reason=reason) if reason else
              t("{project} is cancelled.", project=name)]
-    told = await speaker.tell(((origin_of(c), c.user_id) for c in release.ended),
-                              N_("{names}: your claim on {project} has ended."), project=name)
-    waiting = await speaker.tell(((origin_of(e), e.user_id) for e in release.dropped_waitlist),
-                                 N_("{names}: you are no longer on the waitlist of {project}."), project=name)
-    ctx.reply("\n".join([*lines, *(x for x in (told, waiting) if x)]))
+    mine, claimers = await speaker.tell((c.user_id for c in release.ended),
+                                        N_("{names}: your claim on {project} has ended."), project=name)
+    mine_waiting, waiting = await speaker.tell((e.user_id for e in release.dropped_waitlist),
+                                               N_("{names}: you are no longer on the waitlist of {project}."),
+                                               project=name)
+    lines += [x for x in (mine, mine_waiting) if x]
+    if claimers:
+        lines.append(t.n(*CLAIMERS_TOLD, claimers))
+    if waiting:
+        lines.append(t.n(*WAITING_TOLD, waiting))
+    await speaker.reply("\n".join(lines))
 
 
 # -- claiming ------------------------------------------------------------------------------------------
@@ -247,8 +281,8 @@ async def cancel_project(ctx: CommandContext, project: int, reason: str | None) 
 async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
     t = ctx.t
     if ctx.settings(ClaimsSettings).who_may_claim == "volunteer" and not ctx.has_role(Role.VOLUNTEER):
-        ctx.reply(t("In this community only volunteers claim projects. An organizer can make you one: "
-                    "/grant {user} volunteer", user=mention(ctx.user.display_name)))
+        ctx.reply(t("In this community only volunteers claim projects. An organizer can make you one: {command}",
+                    command=await ctx.hint("grant", mention(ctx.user.display_name), t("volunteer"))))
         return
     speaker = Speaker.for_command(ctx)
     outcome = await _service(ctx).claim(project, ctx.user.id, place, _origin(ctx))
@@ -264,14 +298,14 @@ async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
                     place=place_mark(*(c.place for c in outcome.claims))))
         return
     taken = outcome.claims[0]
-    ctx.reply(t("✅ {user} claimed {project}{place} ({left}/{places} places left). When it is done, send "
-                "/done {id} (a photo is welcome).", user=await ctx.name(ctx.user.id), project=name,
-                place=place_mark(taken.place), left=outcome.project.places_left,
-                places=outcome.project.places, id=outcome.project.id))
+    ctx.reply(t("✅ {user} claimed {project}{place} ({left}). When it is done, send {command} (a photo is "
+                "welcome).", user=await ctx.name(ctx.user.id), project=name, place=place_mark(taken.place),
+                left=speaker.places_left(outcome.project), command=await ctx.hint("done", outcome.project.id)))
     if outcome.became_full:
         view = await _service(ctx).view(outcome.project.id)
         await ctx.announce(t("📣 {project} is fully claimed, thanks to {names}! Want to help too? "
-                             "/claim {id} puts you on the waitlist.", project=name, id=outcome.project.id,
+                             "{command} puts you on the waitlist.", project=name,
+                             command=await ctx.hint("claim", outcome.project.id),
                              names=await speaker.name_list(c.user_id for c in view.claims)))
 
 
@@ -291,7 +325,7 @@ async def unclaim(ctx: CommandContext, project: int, place: str | None) -> None:
         return
     lines = [t("{user} gave back {project}{place}.", user=await ctx.name(ctx.user.id), project=name,
                place=place_mark(*(c.place for c in release.ended)))]
-    ctx.reply("\n".join([*lines, *await speaker.promotions(release)]))
+    await speaker.reply("\n".join([*lines, *await speaker.promotions(release)]))
     if release.completed:
         await speaker.completed(release.project)
 
@@ -324,8 +358,8 @@ async def done(ctx: CommandContext, project: int, note: str | None) -> None:
              + (f" 📷{len(photos)}" if photos else "")]
     if note:
         lines.append(note)
-    lines.append(t("An organizer can verify it: /verify {id} {user}", id=found.id,
-                   user=mention(ctx.user.display_name)))
+    lines.append(t("An organizer can verify it: {command}",
+                   command=await ctx.hint("verify", found.id, mention(ctx.user.display_name))))
     ctx.reply("\n".join(lines), buttons=[[Button(t("Verify {user}", user=ctx.user.display_name)[:40],
                                                  f"/verify {found.id} uid:{ctx.user.id}")]])
 
@@ -342,8 +376,7 @@ async def verify(ctx: CommandContext, project: int, user: int) -> None:
         ctx.reply(t("{user}'s work on {project} is already verified.", user=name, project=title))
         return
     if result.project.points:
-        ctx.reply(t("✅ Verified: {user} completed {project} and earns {points} points.", user=name,
-                    project=title, points=result.project.points))
+        ctx.reply(t.n(*EARNS, result.project.points, user=name, project=title))
     else:
         ctx.reply(t("✅ Verified: {user} completed {project}.", user=name, project=title))
     if result.completed:
@@ -357,22 +390,25 @@ async def verify(ctx: CommandContext, project: int, user: int) -> None:
 async def send_back(ctx: CommandContext, project: int, user: int, reason: str) -> None:
     t = ctx.t
     speaker = Speaker.for_command(ctx)
-    found, claims = await _service(ctx).send_back(project, user, ctx.user.id, reason)
+    found, _claims = await _service(ctx).send_back(project, user, ctx.user.id, reason)
     title = speaker.project(found)
-    here = await speaker.tell([(origin_of(claims[0]), user)], N_(
-        "↩️ {names}: your report on {project} was sent back: {reason}. Please finish it and send /done {id} "
-        "again."), project=title, reason=reason, id=found.id)
-    ctx.reply(here or t("Sent back to {user}.", user=await ctx.name(user)))
+    here, _told = await speaker.tell([user], N_(
+        "↩️ {names}: your report on {project} was sent back: {reason}. Please finish it and send {command} "
+        "again."), project=title, reason=reason, command=await ctx.hint("done", found.id))
+    await speaker.reply(here or t("Sent back to {user}.", user=await ctx.name(user)))
 
 
-PROJECTS = command(
+def _project_actions() -> Sequence[Command]:
+    return PROJECTS.subcommands
+
+
+PROJECTS: Command = command(
     "projects",
     aliases=("project", "项目"),
-    args=(Arg("what", Text(32), optional=True, label=N_("id")),),
-    help=N_("Open projects to claim; /project <id> shows one; organizers: "
-            "/project new|edit|close|reopen|cancel"),
+    args=(Arg("what", ProjectOrAction(_project_actions), optional=True, label=N_("id")),),
+    help=N_("Open projects to claim, or one project by its number; organizers manage them"),
     subcommands=(
-        sub(new_project, "new", "add", "新建", "发布"),
+        sub(new_project, "new", "add", "发布", "新建"),
         sub(edit_project, "edit", "编辑", "修改"),
         sub(close_project, "close", "关闭", "结束"),
         sub(reopen_project, "reopen", "重开"),

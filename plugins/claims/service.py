@@ -24,7 +24,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core.plugin import N_, Person, Refusal, UnitOfWork
+from core.plugin import N_, NP_, Person, Plural, Refusal, UnitOfWork
 from plugins.claims.events import (
     ClaimEnded,
     ClaimReported,
@@ -46,14 +46,19 @@ MAX_POINTS = 1000
 MAX_PARTY_HOURS = 24 * 14
 SWEEP_BATCH = 500
 UNFINISHED = (ClaimStatus.ACTIVE, ClaimStatus.REPORTED)
-NO_SUCH_PROJECT = N_("There is no project #{id} here. Send /projects to see the open ones.")
+NO_SUCH_PROJECT = N_("There is no project #{id} here. Send {command} to see the open ones.")
+PLACE_COUNT = NP_("{n} place", "{n} places")
+PLACES_TAKEN = NP_("{n} place taken", "{n} places taken")
 #: Whether a person holds the verified party badge; asked only inside a 'party members first' window.
 BadgeCheck = Callable[[int], Awaitable[bool]]
+#: Spells a command the bot suggests (``/认领 1`` or ``/claim 1``): :meth:`core.plugin.Scope.hint`.
+Hint = Callable[..., Awaitable[str]]
 
 
 @dataclass(frozen=True)
 class Origin:
-    """The chat a claimer used, so later notices (reminders, promotions) reach them where they talk."""
+    """The chat a claimer used, kept with the claim (and shown in the person's own data); notices for
+    them go through the core's private notices, which know where a person can be reached."""
 
     platform: str = ""
     chat_id: str = ""
@@ -151,6 +156,11 @@ async def _no_badges(user_id: int) -> bool:
     return False
 
 
+async def _latin_hint(command: str, *args: object) -> str:
+    """Without a scope (the CLI, tests of the rules alone) a suggested command is spelled in Latin."""
+    return " ".join([f"/{command}", *(str(a) for a in args)])
+
+
 async def note_resumed(community_id: int) -> None:
     """The plugin was switched back on in a community: its next sweep gives notice before any release."""
     await CommunityState.update_or_create(community_id=community_id, defaults={"resume_pending": True})
@@ -165,13 +175,14 @@ def _holding(project_id: int, user_id: int | None = None) -> QuerySet[Claim]:
 class ClaimsService:
     def __init__(
         self, community_id: int, settings: ClaimsSettings, now: datetime, uow: UnitOfWork,
-        *, badge_check: BadgeCheck = _no_badges,
+        *, badge_check: BadgeCheck = _no_badges, hint: Hint = _latin_hint,
     ) -> None:
         self.community_id = community_id
         self.settings = settings
         self.now = now
         self.uow = uow
         self.badge_check = badge_check
+        self.hint = hint
 
     # -- projects ----------------------------------------------------------------------------------
     async def create(self, by_user_id: int, draft: ProjectDraft) -> Project:
@@ -247,7 +258,8 @@ class ClaimsService:
                 raise Refusal(N_("Project #{id} is already open."), id=project.id)
             if project.deadline is not None and project.deadline <= self.now:
                 raise Refusal(N_("The deadline of #{id} has passed; give it a new one first: "
-                                     "/project edit {id} deadline <date>"), id=project.id)
+                                 "{command} deadline <date>"), id=project.id,
+                              command=await self.hint("editproject", project.id))
             await self._set_status(project, ProjectStatus.OPEN)
             return Release(project, promoted=await self._promote(project))
 
@@ -279,7 +291,7 @@ class ClaimsService:
             if waiting is not None:
                 position = await self._position(waiting)
                 return ClaimOutcome(project, held, waitlist_position=position, already=True)
-            wanted = self._place_asked(project, place)
+            wanted = await self._place_asked(project, place)
             if project.claimed < project.places:
                 claim = await self._take(project, user_id, wanted, held, origin)
                 if claim is not None:
@@ -302,7 +314,7 @@ class ClaimsService:
                 return release
             if mine:
                 raise Refusal(N_("Your claim on #{id} is already verified; there is nothing to give up."),
-                                  id=project.id)
+                              id=project.id)
             left = await WaitlistEntry.filter(project_id=project.id, user_id=user_id, waiting=True).update(
                 waiting=None, outcome="left", left_at=self.now)
             if not left:
@@ -558,14 +570,14 @@ class ClaimsService:
     async def _get(self, project_id: int) -> Project:
         project = await Project.get_or_none(id=project_id, community_id=self.community_id)
         if project is None:
-            raise Refusal(NO_SUCH_PROJECT, id=project_id)
+            raise Refusal(NO_SUCH_PROJECT, id=project_id, command=await self.hint("projects"))
         return project
 
     async def _lock(self, project_id: int) -> Project:
         query = Project.filter(id=project_id, community_id=self.community_id)
         project = await query.select_for_update().first()
         if project is None:
-            raise Refusal(NO_SUCH_PROJECT, id=project_id)
+            raise Refusal(NO_SUCH_PROJECT, id=project_id, command=await self.hint("projects"))
         return project
 
     def _check_not_over(self, project: Project) -> None:
@@ -580,7 +592,7 @@ class ClaimsService:
             raise Refusal(N_("Project #{id} is closed; it takes no more claims."), id=project.id)
         if project.deadline is not None and project.deadline <= self.now:
             raise Refusal(N_("The deadline of #{id} has passed ({deadline}); it takes no more claims."),
-                              id=project.id, deadline=project.deadline)
+                          id=project.id, deadline=project.deadline)
 
     async def _check_party_window(self, project: Project, user_id: int) -> None:
         if not project.party_first_hours:
@@ -588,7 +600,7 @@ class ClaimsService:
         until = project.created_at + timedelta(hours=project.party_first_hours)
         if self.now < until and not await self.badge_check(user_id):
             raise Refusal(N_("Party members first: until {until} only members with a verified party "
-                                 "badge may claim #{id}. Please come back then."), id=project.id, until=until)
+                             "badge may claim #{id}. Please come back then."), id=project.id, until=until)
 
     def _check_places(self, places: int | None, names: Sequence[str]) -> int:
         if names:
@@ -603,7 +615,7 @@ class ClaimsService:
             raise Refusal(N_("A project needs at least 1 place."))
         if places > self.settings.max_places:
             raise Refusal(N_("{places} places is more than this community allows ({maximum})."),
-                              places=places, maximum=self.settings.max_places)
+                          places=places, maximum=self.settings.max_places)
         return places
 
     def _check_per_person(self, per_person: int, places: int) -> int:
@@ -611,7 +623,7 @@ class ClaimsService:
             raise Refusal(N_("Each person needs to be able to claim at least 1 place."))
         limit = min(self.settings.max_per_person, places)
         if per_person > limit:
-            raise Refusal(N_("One person may claim at most {maximum} places here."), maximum=limit)
+            raise Refusal(N_("One person may claim at most {places} here."), places=Plural(*PLACE_COUNT, limit))
         return per_person
 
     def _check_values(self, *, title: Any = UNSET, deadline: Any = UNSET, points: Any = UNSET,
@@ -624,28 +636,29 @@ class ClaimsService:
             raise Refusal(N_("Points per completion are between 0 and {maximum}."), maximum=MAX_POINTS)
         if party_first_hours is not UNSET and not 0 <= party_first_hours <= MAX_PARTY_HOURS:
             raise Refusal(N_("The party members' window is between 0 and {maximum} hours."),
-                              maximum=MAX_PARTY_HOURS)
+                          maximum=MAX_PARTY_HOURS)
 
     async def _check_shrink(self, project: Project, places: int, names: Sequence[str]) -> None:
         if places < project.claimed:
-            raise Refusal(N_("{claimed} places of #{id} are taken; it cannot have fewer."),
-                              claimed=project.claimed, id=project.id)
+            raise Refusal(N_("#{id} has {taken} already; it cannot have fewer."), id=project.id,
+                          taken=Plural(*PLACES_TAKEN, project.claimed))
         held = [c.place_held for c in await _holding(project.id)]
         if names and any(p is None for p in held):
             raise Refusal(N_("People hold places of #{id} without names; places can only be named "
-                                 "before anyone claims."), id=project.id)
+                             "before anyone claims."), id=project.id)
         lowered = {n.lower() for n in names}
         missing = [p for p in held if p is not None and p.lower() not in lowered]
         if missing:
             raise Refusal(N_("{places} is already claimed; keep it in the list."),
-                              places=", ".join(missing))
+                          places=", ".join(missing))
 
-    def _place_asked(self, project: Project, place: str | None) -> str | None:
+    async def _place_asked(self, project: Project, place: str | None) -> str | None:
         """The named place asked for, spelled as the project spells it."""
         if place is None:
             return None
         if not project.place_names:
-            raise Refusal(N_("Project #{id} has no named places; just send /claim {id}."), id=project.id)
+            raise Refusal(N_("Project #{id} has no named places; just send {command}."), id=project.id,
+                          command=await self.hint("claim", project.id))
         for name in project.place_names:
             if name.lower() == place.strip().lower():
                 return name
@@ -661,7 +674,7 @@ class ClaimsService:
             free = [n for n in project.place_names if n not in taken]
             if wanted is not None and wanted in taken:
                 raise Refusal(N_("{place} of #{id} is already taken. Free: {free}"), place=wanted,
-                                  id=project.id, free=", ".join(free[:12]) + (" …" if len(free) > 12 else ""))
+                              id=project.id, free=", ".join(free[:12]) + (" …" if len(free) > 12 else ""))
             place = wanted or (free[0] if free else None)
         slots = {c.holding for c in held}
         slot = next(i for i in range(1, project.per_person + 1) if i not in slots)
@@ -791,7 +804,7 @@ class ClaimsService:
         last = await Claim.filter(project_id=project.id, user_id=user_id).order_by("-id").first()
         if last is not None and last.status is ClaimStatus.RELEASED:
             raise Refusal(N_("Your claim on #{id} was released. If a place is free you can claim it again: "
-                                 "/claim {id}"), id=project.id)
+                             "{command}"), id=project.id, command=await self.hint("claim", project.id))
         raise Refusal(N_("You have not claimed #{id}."), id=project.id)
 
     async def _set_status(self, project: Project, status: ProjectStatus) -> None:

@@ -2,9 +2,11 @@
 
 Commands and the sweep job both speak through a :class:`Speaker`, so a reminder sent by the job reads
 like a reply to a command: the community's language, names through the core's name function (badges
-included), dates in the installation's time zone. A notice for a claimer goes to the chat the claimer
-used; when that is the chat a command came from, it becomes part of the command's reply instead of a
-second message.
+included), dates in the installation's time zone, counts in the language's plural forms, and every
+command the bot suggests spelled by :meth:`core.plugin.Scope.hint` (``/认领 1`` in a Chinese chat,
+``/claim 1`` where only Latin commands reach the bot). A notice for one person (a reminder, a promotion
+from the waitlist, a release) is private (:meth:`core.plugin.Scope.notify`); a notice for the person whose
+command this is becomes part of the command's reply instead, and the others follow that reply.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.plugin import N_, Button, CommandContext, JobContext, Scope
-from plugins.claims.models import Claim, ClaimStatus, Project, ProjectStatus, WaitlistEntry
-from plugins.claims.service import Origin, Release
+from core.plugin import N_, NP_, Button, CommandContext, JobContext, Scope
+from plugins.claims.models import Claim, ClaimStatus, Project, ProjectStatus
+from plugins.claims.service import Release
 
 PROJECT_STATUS = {
     ProjectStatus.OPEN: N_("open"),
@@ -30,7 +32,14 @@ CLAIM_STATUS = {
     ClaimStatus.VERIFIED: N_("verified"),
 }
 PROMOTED = N_("🎉 {names}: a place in {project} freed up and is yours now{place}. When it is done, "
-              "send /done {id}.")
+              "send {command}.")
+MOVED_UP = N_("{names} moved up from the waitlist.")
+#: Keyed on the number of places, so English reads "1 of 1 place left" and "1 of 2 places left".
+PLACES_LEFT = NP_("{left} of {places} place left", "{left} of {places} places left")
+FULL_WAITING = NP_("full, {n} waiting", "full, {n} waiting")
+POINTS = NP_("{n} point", "{n} points")
+PER_PERSON = NP_("Each person may claim up to {n} place.", "Each person may claim up to {n} places.")
+MORE_CLAIMERS = NP_("… and {n} more", "… and {n} more")
 CLAIM_MARK = {ClaimStatus.ACTIVE: "⏳", ClaimStatus.REPORTED: "📝", ClaimStatus.VERIFIED: "✅"}
 MAX_LINES = 40
 DEADLINE_PASSED = N_("deadline passed")
@@ -55,10 +64,15 @@ class Speaker:
         self.now = scope.now()
         #: The person whose command this is: a notice for them is part of the reply, not a second message.
         self.asker = asker
+        self._ctx: CommandContext | None = None
+        #: Private notices held back until the command's reply is out, so the chat reads in order.
+        self._held: list[tuple[int, str, tuple[tuple[Button, ...], ...]]] = []
 
     @classmethod
     def for_command(cls, ctx: CommandContext) -> Speaker:
-        return cls(ctx, ctx.user.id)
+        speaker = cls(ctx, ctx.user.id)
+        speaker._ctx = ctx
+        return speaker
 
     @classmethod
     def for_job(cls, job: JobContext) -> Speaker:
@@ -74,20 +88,24 @@ class Speaker:
     def when(self, moment: datetime) -> str:
         return self.scope.when(moment)
 
+    async def hint(self, command: str, *args: object) -> str:
+        """A command the bot suggests, spelled so that it reaches the bot here (see the module docstring)."""
+        return await self.scope.hint(command, *args)
+
+    def places_left(self, project: Project) -> str:
+        return self.t.n(*PLACES_LEFT, project.places, left=project.places_left, places=project.places)
+
     def project(self, project: Project) -> str:
         return self.t("#{id} “{title}”", id=project.id, title=project.title)
 
     def facts(self, project: Project, waiting: int) -> str:
         """Places, deadline, points and the party window, in one line."""
         t = self.t
-        if project.places_left:
-            parts = [t("{left}/{places} places left", left=project.places_left, places=project.places)]
-        else:
-            parts = [t("full, {waiting} waiting", waiting=waiting)]
+        parts = [self.places_left(project) if project.places_left else t.n(*FULL_WAITING, waiting)]
         if project.deadline is not None:
             parts.append(t("until {date}", date=self.when(project.deadline)))
         if project.points:
-            parts.append(t("{points} points", points=project.points))
+            parts.append(t.n(*POINTS, project.points))
         if project.party_first_hours:
             until = project.created_at + timedelta(hours=project.party_first_hours)
             if until > self.now:
@@ -115,7 +133,7 @@ class Speaker:
             lines.append(project.description)
         lines.append(self.facts(project, waiting))
         if project.per_person > 1:
-            lines.append(t("Each person may claim up to {n} places.", n=project.per_person))
+            lines.append(t.n(*PER_PERSON, project.per_person))
         if project.place_names:
             taken = {c.place_held for c in claims}
             free = [n for n in project.place_names if n not in taken]
@@ -131,7 +149,7 @@ class Speaker:
                 lines.append(f"{CLAIM_MARK[claim.status]} {names[claim.user_id]}{place} — "
                              f"{t(CLAIM_STATUS[claim.status])}{photo}")
             if len(claims) > MAX_LINES:
-                lines.append(t("… and {n} more", n=len(claims) - MAX_LINES))
+                lines.append(t.n(*MORE_CLAIMERS, len(claims) - MAX_LINES))
         else:
             lines.append(t("Nobody has claimed it yet."))
         if my_position is not None:
@@ -139,33 +157,57 @@ class Speaker:
         return "\n".join(lines)
 
     # -- notices -----------------------------------------------------------------------------------
-    async def tell(self, people: Iterable[tuple[Origin, int]], message: str, **values: Any) -> str | None:
-        """Say ``message`` (a msgid with ``{names}``) to each person privately.
+    async def tell(self, user_ids: Iterable[int], message: str, **values: Any) -> tuple[str | None, int]:
+        """Say ``message`` (a msgid with ``{names}``; values as :meth:`core.plugin.Scope.render` shows them)
+        to each person privately.
 
-        A notice for the person whose command this is is returned instead, for the caller's reply.
+        Returns the notice meant for the person whose command this is (for the caller's reply instead of a
+        private message) and how many others were told.
         """
-        here_text = None
-        for user_id in dict.fromkeys(user_id for _origin, user_id in people):
-            text = self.t(message, names=await self.name_list([user_id]), **values)
+        here_text, told = None, 0
+        for user_id in dict.fromkeys(user_ids):
+            text = await self.scope.render(message, {"names": await self.name_list([user_id]), **values})
             if user_id == self.asker:
                 here_text = text
             else:
-                await self.scope.notify(user_id, text)
-        return here_text
+                await self.notify(user_id, text)
+                told += 1
+        return here_text, told
 
     async def promotions(self, release: Release) -> list[str]:
-        """Tell the people who moved up from the waitlist; returns what is meant for the asker."""
-        here = []
+        """Tell the people who moved up from the waitlist, privately; returns the lines for a command's
+        reply: the asker's own notice, and who else moved up (no private content: the group saw them wait)."""
+        here, others = [], []
         for claim in release.promoted:
-            text = await self.tell([(origin_of(claim), claim.user_id)], PROMOTED, id=release.project.id,
-                                   project=self.project(release.project), place=place_mark(claim.place))
+            text, told = await self.tell([claim.user_id], PROMOTED, project=self.project(release.project),
+                                         place=place_mark(claim.place),
+                                         command=await self.hint("done", release.project.id))
             if text:
                 here.append(text)
+            if told:
+                others.append(claim.user_id)
+        if others and self._ctx is not None:
+            here.append(self.t(MOVED_UP, names=await self.name_list(others)))
         return here
 
     async def notify(self, user_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
-        """A private notice for one person (a reminder with its buttons)."""
+        """A private notice for one person (a reminder with its buttons); in a command, after its reply."""
+        if self._ctx is not None:
+            self._held.append((user_id, text, buttons))
+            return
         await self.scope.notify(user_id, text, buttons=buttons)
+
+    async def reply(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> None:
+        """Answer the command, then send the private notices it caused."""
+        assert self._ctx is not None, "reply() is for a command's speaker"
+        self._ctx.reply(text, buttons=buttons)
+        await self.send_held()
+
+    async def send_held(self) -> None:
+        """Send the private notices held back so far (:meth:`reply` does it after the answer)."""
+        held, self._held = self._held, []
+        for user_id, text, buttons in held:
+            await self.scope.notify(user_id, text, buttons=buttons)
 
     async def announce(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> None:
         """To every chat of the community."""
@@ -178,10 +220,6 @@ class Speaker:
         await self.scope.announce(self.t("🎉 {project} is completed! Thank you, {names}!",
                                          project=self.project(project),
                                          names=await self.name_list(int(u) for u in helpers)))
-
-
-def origin_of(claim: Claim | WaitlistEntry) -> Origin:
-    return Origin(claim.origin_platform, claim.origin_chat)
 
 
 def place_mark(*places: str | None) -> str:

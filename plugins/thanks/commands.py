@@ -1,10 +1,9 @@
-"""Chat commands of the thanks plugin."""
+"""Chat commands of the thanks plugin: arguments in, :mod:`plugins.thanks.service` does it, a reply out."""
 
 from __future__ import annotations
 
 from core.plugin import N_, Arg, CommandContext, Mention, Rest, User, command
-from plugins.thanks.events import ThanksGiven
-from plugins.thanks.settings import ThanksSettings
+from plugins.thanks.service import give_thanks
 
 
 @command(
@@ -14,14 +13,12 @@ from plugins.thanks.settings import ThanksSettings
     help=N_("Thank a neighbour who helped; it earns them points"),
 )
 async def thank(ctx: CommandContext, user: User, reason: str | None) -> None:
-    t = ctx.t
-    if user.id == ctx.user.id:
-        ctx.reply(t("Thanking yourself does not count, but it is a nice thought."))
-        return
-    points = ctx.settings(ThanksSettings).points
-    ctx.publish(ThanksGiven(
-        community_id=ctx.community_id, source_plugin="thanks", giver_user_id=ctx.user.id,
-        receiver_user_id=user.id, points=points, day=ctx.local_day().isoformat(),
-    ))
-    ctx.reply(t("{giver} thanks {receiver}!", giver=await ctx.name(ctx.user.id), receiver=await ctx.name(user.id)))
-
+    # ``reason`` is for the people in the chat, who read it in the command itself; it is not stored.
+    earned_already = await give_thanks(ctx, ctx.user.id, user.id)
+    names = await ctx.names([ctx.user.id, user.id])
+    giver, receiver = names[ctx.user.id], names[user.id]
+    if earned_already:
+        ctx.reply(ctx.t("{giver} thanks {receiver}! Your thanks earned {receiver} points today already, so this "
+                        "one earns nothing more.", giver=giver, receiver=receiver))
+    else:
+        ctx.reply(ctx.t("{giver} thanks {receiver}!", giver=giver, receiver=receiver))

@@ -1,4 +1,9 @@
-"""Settings of the thanks plugin (``[plugin.thanks]`` in settings.toml)."""
+"""Settings of the thanks plugin: ``[plugin.thanks]`` in settings.toml, changed per community with
+``/config thanks <key> <value>``.
+
+Descriptions are shown to organizers by ``/config thanks``, in the community's language, so they are marked
+with ``N_`` and translated in ``locales/``.
+"""
 
 from pydantic import BaseModel, Field
 

@@ -259,3 +259,39 @@ async def test_a_redelivered_command_whose_handler_failed_is_tried_again(db_url:
         event = h.event("张三", "/break", event_id="console:retry-me")
         assert [m.text for m in await h.deliver(event)] == [apology]
         assert [m.text for m in await h.deliver(event)] == [apology], "nothing was committed, so it runs again"
+
+
+class Keyword:
+    """Listens to all chat, and acts (marking the message processed itself) only on the word 打卡."""
+
+    def __init__(self) -> None:
+        self.heard = 0
+        self.acted = 0
+
+    @hookimpl
+    def linli_manifest(self) -> PluginManifest:
+        return PluginManifest(name="keyword", title_zh="关键词", title_en="Keyword", version="1")
+
+    @hookimpl
+    def linli_subscriptions(self) -> list[Subscription]:
+        async def listen(event: MessageReceived, uow: UnitOfWork) -> None:
+            self.heard += 1
+            if event.text == "打卡" and await uow.mark_processed():
+                self.acted += 1
+
+        return [Subscription(MessageReceived, listen, marks_processed=True)]
+
+
+async def test_a_plugin_subscriber_that_marks_messages_itself_keeps_chatter_free(db_url: str) -> None:
+    from core.processed import ProcessedEvent
+
+    plugin = Keyword()
+    async with Harness.create(db_url, plugins=[plugin], load_builtins=False) as h:
+        await h.send("王书记", "/setup 观梅社区")
+        before = await ProcessedEvent.all().count()
+        await h.send("张三", "大家好")
+        assert plugin.heard == 1 and await ProcessedEvent.all().count() == before, "chatter costs no write"
+        event = h.event("张三", "打卡", event_id="console:check-in-1")
+        await h.deliver(event)
+        await h.deliver(event)
+        assert plugin.acted == 1, "the plugin's own mark makes a redelivery a no-op for it"

@@ -95,7 +95,7 @@ async def test_typed_arguments_are_converted(echo: Harness) -> None:
         ("/echo 0 12-31 @王书记 happy", "0 太小了（至少 1）"),
         ("/echo 1 31-31 @王书记 happy", "31-31 不是日期"),
         ("/echo 1 12-31 @nobody happy", "本社区里还没有 @nobody 这个人"),
-        ("/echo 1 12-31 @王书记 angry", "angry 不是可选项之一：happy, sad"),
+        ("/echo 1 12-31 @王书记 angry", "angry 不是可选项之一：happy、sad"),
         ("/echo 1", "缺少参数 <date>。"),
     ],
 )
@@ -131,6 +131,15 @@ async def test_help_lists_only_what_the_caller_may_use_here(echo: Harness) -> No
     assert await echo.say("张三", "/help whoami") == (
         "/whoami (/我是谁): 查看我的名字、角色和积分\n用法：/whoami"
     )
+
+
+async def test_help_lists_no_chinese_alias_where_only_latin_commands_reach_the_bot(echo: Harness) -> None:
+    """As in a Telegram group in privacy mode, where ``/我是谁`` never reaches the bot."""
+    echo.adapter.latin_commands_only = True
+    listing = await echo.say("张三", "/help")
+    assert "/whoami — 查看我的名字、角色和积分" in listing.splitlines()
+    assert "(/" not in listing
+    assert await echo.say("张三", "/help whoami") == "/whoami: 查看我的名字、角色和积分\n用法：/whoami"
 
 
 async def test_commands_outside_a_community_point_to_setup(harness: Harness) -> None:

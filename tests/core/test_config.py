@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_settings
+from core.adapter import installed_adapters
+from core.config import ConfigError, adapter_settings, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -18,7 +19,7 @@ def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
     assert settings.database.url.startswith("sqlite://")
     assert settings.adapters == ["console"]
     assert settings.language == "zh_CN"
-    assert settings.console.admins == ["王书记"]
+    assert adapter_settings(settings, installed_adapters()["console"]).admins == ["王书记"]
 
 
 def test_nested_and_short_environment_overrides(tmp_path: Path) -> None:
@@ -65,9 +66,11 @@ def test_secrets_are_refused_in_the_file_and_never_echoed(tmp_path: Path) -> Non
 
 def test_secret_from_environment_is_hidden_in_repr(tmp_path: Path) -> None:
     settings = load_settings(None, environ={"LINLI_TELEGRAM__TOKEN": "123:SECRET"})
-    assert settings.telegram.token is not None
-    assert settings.telegram.token.get_secret_value() == "123:SECRET"
+    telegram = adapter_settings(settings, installed_adapters()["telegram"])
+    assert telegram.token is not None
+    assert telegram.token.get_secret_value() == "123:SECRET"
     assert "SECRET" not in repr(settings)
+    assert "SECRET" not in repr(telegram)
 
 
 def test_bad_toml_says_where(tmp_path: Path) -> None:

@@ -32,9 +32,7 @@ async def test_setup_join_binds_a_second_chat_for_organizers_only(community: Har
     h = community
     assert await h.say("张三", "/setup join 观梅社区", room="二号楼") == "只有观梅社区的组织者才能把群加入该社区。"
     assert await h.say("王书记", "/setup 加入 观梅社区", room="二号楼") == "本群现在属于观梅社区。"
-    assert await h.say("王书记", "/setup join 不存在", room="三号楼") == (
-        "没有名为不存在的社区。\n用法：/setup join <community>"
-    )
+    assert await h.say("王书记", "/setup join 不存在", room="三号楼") == "没有名为不存在的社区。"
     assert await Channel.filter(community__name="观梅社区").count() == 2
     await h.send("张三", "/thanks @王书记", room="二号楼")
     assert await h.say("王书记", "/points") == "王书记 有 1 积分。", "one community, whichever chat"
@@ -87,10 +85,11 @@ async def survey(db_url: str) -> AsyncIterator[Harness]:
 
 async def test_missing_arguments_are_asked_for_one_by_one(survey: Harness) -> None:
     h = survey
-    assert await h.say("张三", "/ask") == "How old are you?\n（发送 /cancel 取消）"
+    assert await h.say("张三", "/ask") == "(1/2) How old are you?\n（发送 /cancel 取消）"
     assert await h.send("李四", "42") == [], "someone else's message does not answer 张三's dialog"
-    assert await h.say("张三", "abc") == "abc 不是整数\n用法：/ask <age> <story…>"
-    assert await h.say("张三", "/ask 30") == "Tell me a story.\n（发送 /cancel 取消）"
+    assert await h.say("张三", "abc") == "abc 不是整数\n(1/2) How old are you?\n（发送 /cancel 取消）", (
+        "a bad answer gets the reason and the same question")
+    assert await h.say("张三", "/ask 30") == "(2/2) Tell me a story.\n（发送 /cancel 取消）"
     assert await h.say("张三", "从前 有座山") == "30: 从前 有座山"
     assert await h.send("张三", "more chatter") == []
 
@@ -99,7 +98,7 @@ async def test_a_dialog_survives_a_restart_and_can_be_cancelled(survey: Harness)
     h = survey
     await h.send("张三", "/ask")
     await h.restart()
-    assert await h.say("张三", "7") == "Tell me a story.\n（发送 /cancel 取消）"
+    assert await h.say("张三", "7") == "(2/2) Tell me a story.\n（发送 /cancel 取消）"
     assert await h.say("张三", "/取消") == "已取消。"
     assert await h.send("张三", "no longer an answer") == []
     assert await h.say("张三", "/cancel") == "没有正在进行的操作。"

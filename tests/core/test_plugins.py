@@ -167,8 +167,8 @@ async def test_per_community_settings_are_validated_and_applied(bells: tuple[Har
     assert await h.say("王书记", "/config bell mark ⭐") == "“铃铛”：mark 已改为 ⭐。"
     assert await h.say("张三", "/ring") == "ding ⭐"
     assert await h.say("张三", "/ring", room="other") == "ding 🚩"
-    assert (await h.say("王书记", "/config bell mark toolongvalue")).startswith("toolongvalue")
-    assert (await h.say("王书记", "/config bell colour red")).startswith("“铃铛”没有名为 colour 的设置。")
+    assert await h.say("王书记", "/config bell mark toolongvalue") == "未修改：文字太长了（最多 4 个字）。"
+    assert await h.say("王书记", "/config bell colour red") == "“铃铛”没有名为 colour 的设置。可用的设置：mark"
     await h.restart()
     assert await h.say("张三", "/ring") == "ding ⭐"
 

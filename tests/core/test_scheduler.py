@@ -8,7 +8,16 @@ from typing import Any
 
 import pytest
 
-from core.plugin import ChannelRef, JobContext, JobSpec, OutgoingMessage, PluginManifest, hookimpl
+from core.plugin import (
+    ChannelRef,
+    CommandContext,
+    JobContext,
+    JobSpec,
+    OutgoingMessage,
+    PluginManifest,
+    command,
+    hookimpl,
+)
 from core.scheduler import ScheduledJob, Scheduler
 from core.testing import Harness
 
@@ -27,7 +36,7 @@ class Reminder:
     @hookimpl
     def linli_jobs(self) -> list[JobSpec]:
         async def remind(ctx: JobContext) -> None:
-            self.runs.append(("remind", ctx.community_id, ctx.payload))
+            self.runs.append(("remind", ctx.community_id if ctx.has_community else None, ctx.payload))
             ctx.uow.send(OutgoingMessage(channel=_channel(), text=f"reminder {ctx.payload['n']}"))
 
         async def daily(ctx: JobContext) -> None:
@@ -39,8 +48,8 @@ class Reminder:
 
         async def again(ctx: JobContext) -> None:
             self.runs.append(("again", None, ctx.payload))
-            await ctx.app.scheduler.schedule("reminder.again", ctx.now + timedelta(days=1), key="again",
-                                             payload={"n": ctx.payload["n"] + 1})
+            await ctx.schedule("again", ctx.now() + timedelta(days=1), key="again",
+                               payload={"n": ctx.payload["n"] + 1})
 
         async def each(ctx: JobContext) -> None:
             self.runs.append(("each", ctx.community_id, {}))
@@ -51,6 +60,25 @@ class Reminder:
         return [JobSpec("reminder.remind", remind), JobSpec("reminder.daily", daily, every=timedelta(days=1)),
                 JobSpec("reminder.flaky", flaky), JobSpec("reminder.again", again),
                 JobSpec("reminder.each", each, every=timedelta(hours=1), per_community=True)]
+
+    @hookimpl
+    def linli_commands(self) -> list[Any]:
+        @command("again", help="again")
+        async def again(ctx: CommandContext) -> None:
+            await ctx.schedule("again", ctx.now(), key="again", payload={"n": 1})
+            ctx.reply("scheduled")
+
+        @command("later", help="later")
+        async def later(ctx: CommandContext) -> None:
+            await ctx.schedule("remind", ctx.now() + timedelta(hours=1), key="later", payload={"n": 8})
+            ctx.reply("scheduled")
+
+        @command("never", help="never")
+        async def never(ctx: CommandContext) -> None:
+            await ctx.cancel("later")
+            ctx.reply("cancelled")
+
+        return [again, later, never]
 
 
 def _channel() -> ChannelRef:
@@ -146,11 +174,67 @@ async def test_a_community_job_of_a_disabled_plugin_waits_instead_of_being_lost(
 
 async def test_a_job_that_reschedules_itself_keeps_its_next_run(reminders: tuple[Harness, Reminder]) -> None:
     h, plugin = reminders
-    await h.app.scheduler.schedule("reminder.again", h.clock(), key="again", payload={"n": 1})
+    assert await h.say("张三", "/again") == "scheduled"
     await h.run_jobs()
     await h.run_jobs(after=timedelta(days=1))
-    assert [r[2]["n"] for r in plugin.runs if r[0] == "again"] == [1, 2]
-    assert await ScheduledJob.filter(key="again").count() == 1
+    await h.run_jobs(after=timedelta(days=1))
+    assert [r[2]["n"] for r in plugin.runs if r[0] == "again"] == [1, 2, 3]
+    assert await ScheduledJob.filter(spec="reminder.again").count() == 1, "one row, moved each time"
+
+
+async def test_a_plugin_schedules_and_cancels_its_own_jobs_from_its_scope(
+    reminders: tuple[Harness, Reminder],
+) -> None:
+    h, plugin = reminders
+    assert await h.say("张三", "/later") == "scheduled"
+    assert await h.run_jobs(after=timedelta(hours=2)) == 1
+    assert plugin.ran("remind") == [("remind", 1, {"n": 8})], "the job runs in the command's community"
+    assert await h.say("张三", "/later") == "scheduled"
+    assert await h.say("张三", "/never") == "cancelled"
+    assert await h.run_jobs(after=timedelta(hours=2)) == 0
+    assert len(plugin.ran("remind")) == 1
+
+
+async def test_job_keys_are_per_plugin_and_a_plugin_runs_only_its_own_jobs(db_url: str) -> None:
+    class Other:
+        """Uses the same key as the reminder plugin, and tries to schedule the reminder's job."""
+
+        @hookimpl
+        def linli_manifest(self) -> PluginManifest:
+            return PluginManifest(name="other", title_zh="其他", title_en="Other", version="1")
+
+        @hookimpl
+        def linli_jobs(self) -> list[JobSpec]:
+            async def remind(ctx: JobContext) -> None:
+                return None
+
+            return [JobSpec("other.remind", remind)]
+
+        @hookimpl
+        def linli_commands(self) -> list[Any]:
+            @command("mine", help="mine")
+            async def mine(ctx: CommandContext) -> None:
+                await ctx.schedule("remind", ctx.now() + timedelta(hours=5), key="later")
+                ctx.reply("mine")
+
+            @command("theirs", help="theirs")
+            async def theirs(ctx: CommandContext) -> None:
+                await ctx.schedule("reminder.remind", ctx.now(), key="x", payload={"n": 0})
+
+            return [mine, theirs]
+
+    plugin = Reminder()
+    async with Harness.create(db_url, plugins=[plugin, Other()], load_builtins=False) as h:
+        await h.send("王书记", "/setup 观梅社区")
+        await h.send("张三", "/later")
+        await h.send("张三", "/mine")
+        assert await ScheduledJob.filter(spec__in=["reminder.remind", "other.remind"]).count() == 2, (
+            "the same key in two plugins is two jobs")
+        assert await h.run_jobs(after=timedelta(hours=2)) == 1
+        assert plugin.ran("remind") == [("remind", 1, {"n": 8})]
+        assert await h.send("张三", "/theirs") == [
+            "抱歉，处理这条消息时出了点问题，什么都没有改变。请稍后再试。"], "another plugin's job is not reachable"
+        assert await h.run_jobs(after=timedelta(hours=1)) == 0
 
 
 async def test_per_community_jobs_run_separately_and_a_failure_stays_in_its_community(
@@ -159,6 +243,6 @@ async def test_per_community_jobs_run_separately_and_a_failure_stays_in_its_comm
     h, plugin = reminders
     await h.send("王书记", "/setup 第二社区", room="other")
     await h.run_jobs(after=timedelta(hours=1, minutes=1))
-    assert sorted(r[1] for r in plugin.runs if r[0] == "each") == [1, 2]
+    assert sorted(r[1] or 0 for r in plugin.runs if r[0] == "each") == [1, 2]
     assert "sweeping 2" in h.said("other"), "community 2's work committed and was sent"
     assert "sweeping 1" not in h.said("group"), "community 1's failed run sent nothing"

@@ -28,7 +28,7 @@ Usage::
         [reply] = await emu.wait_for_sent(1)
 
 Emulated methods: getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, sendMessage,
-sendPhoto, editMessageText, editMessageReplyMarkup, deleteMessage, sendChatAction,
+sendPhoto, sendDocument, editMessageText, editMessageReplyMarkup, deleteMessage, sendChatAction,
 answerCallbackQuery, getFile (+ downloads), getChatMember, getChatAdministrators, setMyCommands,
 getMyCommands, deleteMyCommands. Any other method answers ``404 Not Found`` like an unknown one,
 unless a test serves it with :meth:`BotApiEmulator.add_method`.
@@ -824,10 +824,12 @@ class ApiCall:
 
 @dataclass
 class SentMessage:
-    """A message the bot sent (``sendMessage`` / ``sendPhoto``), as it was at send time.
+    """A message the bot sent (``sendMessage`` / ``sendPhoto`` / ``sendDocument``), as it was at send time.
 
     ``text`` is what the bot sent (markup included); ``plain_text`` what the user sees after
-    ``parse_mode`` parsing and trimming; ``message`` the full ``Message`` object returned to the bot.
+    ``parse_mode`` parsing and trimming (for a photo or document: its caption); ``message`` the full
+    ``Message`` object returned to the bot. A photo or document keeps its uploaded bytes in ``file_data``
+    and, for a document, its ``file_name`` and ``mime_type``.
     """
 
     method: str
@@ -843,6 +845,10 @@ class SentMessage:
     message: JSONDict
     caption: str | None = None
     photo_file_id: str | None = None
+    document_file_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_data: bytes | None = None
 
     @property
     def buttons(self) -> list[list[JSONDict]]:
@@ -950,7 +956,7 @@ class RateLimits:
     per_chat_interval: float | None = 1.0
     group_per_minute: int | None = 20
     global_per_second: int | None = 30
-    methods: frozenset[str] = frozenset({"sendMessage", "sendPhoto"})
+    methods: frozenset[str] = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 
 @dataclass(frozen=True)
@@ -969,6 +975,7 @@ class _CallbackQuery:
     message_id: int | None
     data: str | None
     answered: bool = False
+    too_old: bool = False
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1228,6 +1235,7 @@ class BotApiEmulator:
                 ("getWebhookInfo", self._get_webhook_info),
                 ("sendMessage", self._send_message),
                 ("sendPhoto", self._send_photo),
+                ("sendDocument", self._send_document),
                 ("editMessageText", self._edit_message_text),
                 ("editMessageReplyMarkup", self._edit_message_reply_markup),
                 ("deleteMessage", self._delete_message),
@@ -1538,6 +1546,14 @@ class BotApiEmulator:
             update_id, found_user.id, found_chat.id, message_id, callback_data
         )
         return update_id
+
+    def expire_callback_queries(self) -> int:
+        """Make every unanswered button press too old to answer, as Telegram does after a short while
+        (e.g. presses made while the bot was down); returns how many there were."""
+        expired = [q for q in self._callback_queries.values() if not q.answered and not q.too_old]
+        for query in expired:
+            query.too_old = True
+        return len(expired)
 
     def member_update(
         self,
@@ -2090,6 +2106,19 @@ class BotApiEmulator:
                 return self._privacy_reason(body)
         return None
 
+    def reaches_bot_in_group(self, text: str) -> bool:
+        """Whether a member typing ``text`` in a group reaches this bot when it is not an admin there.
+
+        Always true without privacy mode; with it, only a command Telegram recognises (``/[A-Za-z0-9_]``,
+        optionally ``@thisbot``) at the start of the text gets through.
+        """
+        if not self.privacy_mode:
+            return True
+        message: JSONDict = {"text": text}
+        if found := detect_entities(text):
+            message["entities"] = found
+        return self._privacy_reason(message) is None
+
     def _privacy_reason(self, message: Mapping[str, Any]) -> str | None:
         """Group privacy mode: only commands, replies to the bot and service messages get through."""
         if "text" not in message and "caption" not in message and "photo" not in message:
@@ -2301,6 +2330,8 @@ class BotApiEmulator:
         reply_target: JSONDict | None,
         caption: str | None = None,
         photo_file_id: str | None = None,
+        document: JSONDict | None = None,
+        file_data: bytes | None = None,
     ) -> JSONDict:
         if markup is not None and markup.get("inline_keyboard"):
             content["reply_markup"] = {"inline_keyboard": markup["inline_keyboard"]}
@@ -2321,6 +2352,10 @@ class BotApiEmulator:
                 message=message,
                 caption=caption,
                 photo_file_id=photo_file_id,
+                document_file_id=document["file_id"] if document else None,
+                file_name=document.get("file_name") if document else None,
+                mime_type=document.get("mime_type") if document else None,
+                file_data=file_data,
             )
         )
         return message
@@ -2512,6 +2547,58 @@ class BotApiEmulator:
             reply_target=target,
             caption=raw,
             photo_file_id=sizes[-1]["file_id"],
+            file_data=data,
+        )
+
+    async def _send_document(self, params: _Params) -> JSONDict:
+        """Any file, up to Telegram's 50 MB for bots; stored, so ``getFile`` and tests can read it back."""
+        chat = self._resolve_chat(params.get("chat_id"))
+        upload = params.get("document")
+        name: str | None = None
+        mime: str | None = None
+        if isinstance(upload, UploadedFile):
+            data, name, mime = upload.data, upload.filename, upload.content_type
+        elif isinstance(upload, str) and upload in self._files:
+            data = self._files[upload].data
+        elif upload in (None, ""):
+            raise _bad_request("there is no document in the request")
+        else:
+            raise _bad_request("wrong file identifier/HTTP URL specified")
+        if not data:
+            raise _bad_request("file must be non-empty")
+        if len(data) > 50 * 1024 * 1024:
+            raise ApiError(413, "Request Entity Too Large")
+        raw, plain, entities, parse_mode = self._formatted(params, "caption", entities_field="caption_entities")
+        if len(plain) > 1024:
+            raise _bad_request("message caption is too long")
+        markup = self._reply_markup(params)
+        self._check_can_send(chat)
+        target = self._reply_target(params, chat)
+        stored = self._store_file(data, kind="documents")
+        document: JSONDict = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                              "file_size": len(data)}
+        if name:
+            document["file_name"] = name
+        if mime:
+            document["mime_type"] = mime
+        content: JSONDict = {"document": document}
+        if plain:
+            content["caption"] = plain
+            if entities:
+                content["caption_entities"] = entities
+        return self._send(
+            "sendDocument",
+            chat,
+            content,
+            raw_text=raw,
+            plain_text=plain or None,
+            parse_mode=parse_mode,
+            entities=entities,
+            markup=markup,
+            reply_target=target,
+            caption=raw,
+            document=document,
+            file_data=data,
         )
 
     def _editable(self, params: _Params) -> tuple[EmuChat, JSONDict]:
@@ -2625,7 +2712,7 @@ class BotApiEmulator:
     async def _answer_callback_query(self, params: _Params) -> bool:
         query_id = params.opt_str("callback_query_id")
         query = self._callback_queries.get(query_id or "")
-        if query is None or query.answered:
+        if query is None or query.answered or query.too_old:
             raise _bad_request("query is too old and response timeout expired or query ID is invalid")
         text = params.opt_str("text")
         if text is not None and len(text) > 200:

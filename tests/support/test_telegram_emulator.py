@@ -260,6 +260,20 @@ async def test_callback_query_is_answered_and_message_edited(
             await app.bot.edit_message_text("Voted ✅", chat_id=group.id, message_id=message.message_id)
 
 
+async def test_an_expired_callback_query_cannot_be_answered(
+    emu: BotApiEmulator, alice: EmuUser, group: EmuChat, bot: Bot
+) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Yes", callback_data="vote:yes")]])
+    message = await bot.send_message(group.id, "Vote?", reply_markup=keyboard)
+    emu.user_presses(group, alice, message.message_id, "vote:yes")
+    [update] = await bot.get_updates()
+    assert update.callback_query is not None
+    assert emu.expire_callback_queries() == 1
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(update.callback_query.id, text="late", show_alert=True)
+    assert emu.callback_answers == []
+
+
 async def test_photo_get_file_and_download(emu: BotApiEmulator, alice: EmuUser, bot: Bot) -> None:
     chat = emu.private_chat(alice)
     picture = tiny_png(400, 300)
@@ -283,6 +297,26 @@ async def test_photo_get_file_and_download(emu: BotApiEmulator, alice: EmuUser, 
         await bot.send_photo(chat.id, b"definitely not an image")
     with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
         await bot.get_file("nope")
+
+
+async def test_send_document_stores_the_bytes_and_checks_the_caption(
+    emu: BotApiEmulator, group: EmuChat, bot: Bot
+) -> None:
+    pdf = b"%PDF-1.4\n%linli test\n"
+    sent = await bot.send_document(group.id, pdf, filename="证书.pdf", caption="服务证书")
+    assert sent.document is not None
+    assert (sent.document.file_name, sent.caption) == ("证书.pdf", "服务证书")
+    [record] = emu.sent
+    assert (record.method, record.file_name, record.mime_type, record.plain_text) == (
+        "sendDocument", "证书.pdf", "application/pdf", "服务证书")
+    assert record.file_data == pdf
+    downloaded = await (await bot.get_file(sent.document.file_id)).download_as_bytearray()
+    assert bytes(downloaded) == pdf
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_document(group.id, b"a,b\n", filename="x.csv", caption="长" * 1025)
+    with pytest.raises(BadRequest, match=r"(?i)must be non-empty"):
+        await bot.send_document(group.id, b"", filename="empty.csv")
+    assert len(emu.sent) == 1
 
 
 async def test_429_surfaces_as_retry_after(emu: BotApiEmulator, group: EmuChat, bot: Bot) -> None:
@@ -505,6 +539,16 @@ async def test_privacy_mode_hides_plain_group_chatter() -> None:
             assert not (await bot.get_me()).can_read_all_group_messages
             assert [u.update_id for u in await bot.get_updates()] == [command]
         assert len(emu.filtered) == 2
+
+
+async def test_reaches_bot_in_group_follows_privacy_mode() -> None:
+    private = BotApiEmulator(privacy_mode=True)
+    assert private.reaches_bot_in_group("/claim 1")
+    assert private.reaches_bot_in_group("/claim@linli_test_bot 1")
+    assert not private.reaches_bot_in_group("/认领 1"), "not a command to Telegram"
+    assert not private.reaches_bot_in_group("/claim@other_bot 1")
+    assert not private.reaches_bot_in_group("请发送 /claim 1"), "a command only counts at the start"
+    assert BotApiEmulator().reaches_bot_in_group("/认领 1")
 
 
 async def test_text_parsers_use_utf16_offsets() -> None:

@@ -23,10 +23,11 @@ from pydantic import SecretStr
 from tortoise import Tortoise
 
 from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.settings import TelegramLimits, TelegramSettings
 from core.app import Application
 from core.bus import Subscription
-from core.config import DatabaseSettings, Settings, TelegramLimits, TelegramSettings, WebSettings
-from core.events import MessageReceived
+from core.config import DatabaseSettings, Settings, WebSettings
+from core.events import ChannelRef, MessageReceived
 from core.storage import close_database, is_sqlite, open_database
 from core.testing import FakeClock
 from core.unit_of_work import UnitOfWork
@@ -89,9 +90,9 @@ class Stack:
             database=DatabaseSettings(url=db_url),
             web=WebSettings(enabled=webhook, port=self.port),
             adapters=["telegram"],
-            telegram=TelegramSettings(**{"token": SecretStr(emu.token), "base_url": emu.base_url,
-                                         "base_file_url": emu.base_file_url, **options}),
         )
+        self.telegram = TelegramSettings(**{"token": SecretStr(emu.token), "base_url": emu.base_url,
+                                            "base_file_url": emu.base_file_url, **options})
         self.clock = FakeClock()
         self.running: Running | None = None
         self._opened = False
@@ -114,7 +115,7 @@ class Stack:
 
     async def start(self) -> Running:
         app = self.build()
-        adapter = TelegramAdapter(app)
+        adapter = TelegramAdapter(app.adapter_services, self.telegram)
         app.adapters["telegram"] = adapter
         running = Running(app, adapter)
 
@@ -183,3 +184,8 @@ def hood(emu: BotApiEmulator) -> Neighbourhood:
     li = emu.add_user("李四", language_code="zh-hans")
     group = emu.add_chat("supergroup", title="观梅社区邻里群", creator=wang, members=[zhang, li])
     return Neighbourhood(group, wang, zhang, li)
+
+
+def channel(chat: EmuChat) -> ChannelRef:
+    """The core's reference to an emulated chat."""
+    return ChannelRef("telegram", str(chat.id), chat.title or "", is_direct=chat.type == "private")

@@ -1,4 +1,4 @@
-"""The adapter feature by feature, against the emulator: menus, admins, private replies, photos, long
+"""The adapter feature by feature, against the emulator: menus, admins, photos, long
 texts, edits, other bots, expired buttons, migrated groups, and what happens when things go wrong."""
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ from pydantic import SecretStr
 from telegram import Bot
 
 from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.settings import TelegramSettings
 from core.app import Application
-from core.config import ConfigError, Settings, TelegramSettings, WebSettings
-from core.events import Button, ChannelRef, IdentityRef, OutgoingMessage
-from tests.adapters.telegram.conftest import Neighbourhood, stack
+from core.config import ConfigError, Settings, WebSettings
+from core.events import Button, OutgoingMessage
+from tests.adapters.telegram.conftest import Neighbourhood, channel, stack
 from tests.adapters.telegram.test_delivery import failing_commits
-from tests.support.telegram_emulator import BotApiEmulator, EmuChat, tiny_png
+from tests.support.telegram_emulator import BotApiEmulator, tiny_png
 
 SETUP_REPLY = "观梅社区设置好了，王书记 是组织者。发送 /help 查看可用命令。"
-
-
-def channel(chat: EmuChat) -> ChannelRef:
-    return ChannelRef("telegram", str(chat.id), chat.title or "", is_direct=chat.type == "private")
 
 
 # -- the command menu ----------------------------------------------------------------------------------
@@ -180,25 +177,6 @@ async def test_an_anonymous_admin_is_told_to_show_themselves(
 
 
 # -- outbound details ----------------------------------------------------------------------------------
-async def test_a_private_reply_falls_back_to_a_note_in_the_group(
-    emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str
-) -> None:
-    emu.private_chat(hood.zhang)  # 张三 pressed Start long ago
-    emu.private_chat(hood.li, started=False)  # 李四 opened the chat but never pressed Start
-    wangwu = emu.add_user("王五", username="wangwu")  # 王五 never opened one
-    async with stack(emu, sqlite_url) as linli:
-        adapter = (await linli.start()).adapter
-        for user, name in ((hood.zhang, "张三"), (hood.li, "李四"), (wangwu, "王五")):
-            person = IdentityRef("telegram", str(user.id), name, username=user.username, language="zh_CN")
-            await adapter.send(OutgoingMessage(channel(hood.group), f"{name}的积分：10", private_to=person))
-        sent = await emu.wait_for_sent(3)
-    assert [(s.chat_id, s.plain_text) for s in sent] == [
-        (hood.zhang.id, "张三的积分：10"),
-        (hood.group.id, "李四，我还不能私信你：请打开与 @linli_test_bot 的对话，点击“开始”，然后再试一次。"),
-        (hood.group.id, "@wangwu，我还不能私信你：请打开与 @linli_test_bot 的对话，点击“开始”，然后再试一次。"),
-    ]
-
-
 async def test_a_long_text_is_split_at_line_ends_with_the_buttons_under_the_last_part(
     emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str
 ) -> None:
@@ -268,17 +246,16 @@ async def test_a_rejected_token_stops_start_up_with_a_clear_error(emu: BotApiEmu
 
 
 def test_configuration_mistakes_name_the_setting() -> None:
-    app = Application(Settings(telegram=TelegramSettings()), load_builtins=False, load_entry_points=False)
+    host = Application(Settings(), load_builtins=False, load_entry_points=False).adapter_services
     with pytest.raises(ConfigError, match="LINLI_TELEGRAM__TOKEN"):
-        TelegramAdapter(app)
-    webhook = Settings(telegram=TelegramSettings(token=SecretStr("1:x"), mode="webhook",
-                                                 webhook_url="https://example.org/hook"))
+        TelegramAdapter(host, TelegramSettings())
     with pytest.raises(ConfigError, match="must start with /telegram/"):
-        TelegramAdapter(Application(webhook, load_builtins=False, load_entry_points=False))
-    no_web = Settings(web=WebSettings(enabled=False), telegram=TelegramSettings(
-        token=SecretStr("1:x"), mode="webhook", webhook_url="https://example.org/telegram/hook"))
+        TelegramAdapter(host, TelegramSettings(token=SecretStr("1:x"), mode="webhook",
+                                               webhook_url="https://example.org/hook"))
+    no_web = Application(Settings(web=WebSettings(enabled=False)), load_builtins=False, load_entry_points=False)
     with pytest.raises(ConfigError, match="needs linli's web server"):
-        TelegramAdapter(Application(no_web, load_builtins=False, load_entry_points=False))
+        TelegramAdapter(no_web.adapter_services, TelegramSettings(
+            token=SecretStr("1:x"), mode="webhook", webhook_url="https://example.org/telegram/hook"))
 
 
 async def test_a_second_poller_is_reported_and_polling_recovers(

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from adapters.telegram.limiter import FloodControl, SlidingWindow
+from adapters.telegram.limiter import Call, FloodControl, SlidingWindow
 from adapters.telegram.resilience import backoff_delay, call_with_retries, is_transient, retry_after_seconds
 from adapters.telegram.settings import TelegramLimits
 
@@ -62,7 +62,7 @@ async def test_one_queue_per_chat_keeps_order() -> None:
     flood = FloodControl(FAST)
     done: list[tuple[int, int]] = []
 
-    def call(chat: int, n: int) -> object:
+    def call(chat: int, n: int) -> Call:
         async def run() -> int:
             await asyncio.sleep(random.random() / 200)
             done.append((chat, n))
@@ -82,7 +82,7 @@ async def test_retry_after_pauses_only_its_chat() -> None:
     times: dict[int, list[float]] = {1: [], 2: []}
     refused = False
 
-    def call(chat: int) -> object:
+    def call(chat: int) -> Call:
         async def run() -> None:
             nonlocal refused
             if chat == 1 and not refused:

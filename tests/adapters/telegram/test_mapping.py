@@ -6,12 +6,9 @@ import pytest
 from telegram import Update
 
 from adapters.telegram.mapping import (
-    CALLBACK_DATA_LIMIT,
-    ButtonCodec,
     addressed_text,
     channel_of,
     identity_of,
-    keyboard,
     language_of,
     mentions_of,
     photo_of,
@@ -19,7 +16,7 @@ from adapters.telegram.mapping import (
     text_and_entities,
     utf16_len,
 )
-from core.events import Button, IdentityRef
+from core.events import IdentityRef
 from tests.support.telegram_emulator import BotApiEmulator, tiny_png
 
 
@@ -112,26 +109,3 @@ def test_split_text_cuts_an_endless_line_and_counts_emoji_as_two() -> None:
     cut = split_text(words)
     assert all(utf16_len(c) <= 4096 for c in cut)
     assert all(not c.startswith(" ") and not c.endswith(" ") for c in cut), "cut at a space"
-
-
-def test_button_data_fits_in_callback_data() -> None:
-    codec = ButtonCodec(capacity=2)
-    assert codec.encode("/claim 12") == "/claim 12"
-    long = "/verify 12 " + "王" * 40
-    key = codec.encode(long)
-    assert len(key.encode()) <= CALLBACK_DATA_LIMIT and key.startswith("~")
-    assert codec.decode(key) == long
-    assert codec.decode("/claim 12") == "/claim 12"
-    assert codec.decode("~unknown") is None, "a button from before a restart has expired"
-    codec.encode("/x " + "a" * 80)
-    codec.encode("/y " + "b" * 80)
-    assert codec.decode(key) is None, "only the latest long buttons are remembered"
-
-
-def test_keyboard_rows() -> None:
-    markup = keyboard([[Button("认领 #1", "/claim 1"), Button("详情", "/project 1")], [], [Button(" ", "/x")]],
-                      ButtonCodec())
-    assert markup is not None
-    assert [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard] == [
-        [("认领 #1", "/claim 1"), ("详情", "/project 1")], [("·", "/x")]]
-    assert keyboard([], ButtonCodec()) is None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 import pytest
 
+from core.events import OutgoingMessage
 from core.testing import Harness
 
 
@@ -32,3 +34,21 @@ async def _publish(h: Harness, line: str = "/发布项目 整治共享单车 2 1
 @pytest.fixture
 def publish() -> Publish:
     return _publish
+
+
+def heard(messages: Iterable[OutgoingMessage]) -> list[str]:
+    """What the bot said, as people see it: a private notice reads ``→ NAME: text`` (as on the console)."""
+    return [f"→ {m.private_to.display_name}: {m.text}" if m.private_to else m.text for m in messages]
+
+
+Hear = Callable[..., Awaitable[list[str]]]
+
+
+async def _hear(h: Harness, name: str, text: str, **options: Any) -> list[str]:
+    """``name`` says ``text``; what the bot said in response, private notices marked (see :func:`heard`)."""
+    return heard(await h.deliver(h.event(name, text, **options)))
+
+
+@pytest.fixture
+def hear() -> Hear:
+    return _hear

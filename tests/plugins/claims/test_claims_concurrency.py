@@ -93,7 +93,7 @@ async def test_a_named_place_goes_to_one_person_only(pooled: Harness) -> None:
         return_exceptions=True,
     )
     won = [o for o in outcomes if isinstance(o, ClaimOutcome) and o.claims and o.waitlist_position is None]
-    refused = [o for o in outcomes if isinstance(o)]
+    refused = [o for o in outcomes if isinstance(o, Refusal)]
     assert len(won) == 1 and won[0].claims[0].place == "A2"
     assert len(refused) == 19
     assert {e.message for e in refused} == {"{place} of #{id} is already taken. Free: {free}"}
@@ -238,7 +238,7 @@ async def test_a_report_committed_while_the_sweep_releases_is_refused_not_overwr
         return_exceptions=True)
     assert not isinstance(swept, BaseException)
     claim = await Claim.get(project_id=project.id, user_id=7)
-    if isinstance(reported):  # the sweep went first: the report is refused, nothing attached
+    if isinstance(reported, Refusal):  # the sweep went first: the report is refused, nothing attached
         assert claim.status is ClaimStatus.RELEASED and claim.photos == []
         assert reported.message.startswith("Your claim on #{id} was released.")
     else:
@@ -267,7 +267,7 @@ async def test_progress_committed_after_the_sweep_found_its_candidates_keeps_the
         after(found, lambda: at(later).record_progress(project.id, 7, "周末去挪")), return_exceptions=True)
     assert not isinstance(swept, BaseException)
     claim = await Claim.get(project_id=project.id, user_id=7)
-    if isinstance(progressed):  # the sweep went first (SQLite)
+    if isinstance(progressed, Refusal):  # the sweep went first (SQLite)
         assert claim.status is ClaimStatus.RELEASED
     else:
         assert not isinstance(progressed, BaseException), progressed
@@ -324,7 +324,7 @@ async def test_a_send_back_during_a_verification_does_not_undo_it(pooled: Harnes
                                           return_exceptions=True)
     claim = await Claim.get(project_id=project.id, user_id=7)
     assert not isinstance(verified, BaseException), verified
-    if isinstance(sent):  # too late: already verified
+    if isinstance(sent, Refusal):  # too late: already verified
         assert verified.newly and claim.status is ClaimStatus.VERIFIED
     else:
         assert not isinstance(sent, BaseException), sent

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,8 @@ TRANSCRIPT = """\
 [main] bot: #1「整治共享单车」名额已满，你是候补第 2 位，有名额空出会通知你。
 [main] bot:   [4] 退出候补
 [main] bot: 张三 退还了 #1「整治共享单车」的名额。
-[main] bot: 🎉 王五：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。
+[main] bot: 王五 由候补转为认领。
+[main] bot → 王五: 🎉 王五：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。
 [main] bot: 📝 王五 报告完成了 #1「整治共享单车」。
 [main] bot: 单车都挪到停车线里了
 [main] bot: 请组织者验收：/验收 1 @王五
@@ -83,7 +85,7 @@ TRANSCRIPT = """\
 
 async def test_the_whole_flow_as_a_console_script(harness: Harness) -> None:
     out = io.StringIO()
-    console = ConsoleAdapter(harness.app, stdin=io.StringIO(), stdout=out)
+    console = ConsoleAdapter(harness.app.adapter_services, stdin=io.StringIO(), stdout=out)
     harness.app.adapters["console"] = console
     for line in SCRIPT.splitlines():
         await console.feed(line)
@@ -94,9 +96,10 @@ async def test_the_flow_in_english_with_a_photo_and_completion(hood: Harness) ->
     h = hood
     assert await h.say("王书记", "/language en") == "From now on I speak English in this community."
     created = await h.say("王书记", "/project new Bikes 1 +7 5pts Move them off the gate")
-    assert created.startswith("📢 New project #1 “Bikes”\nMove them off the gate\n1/1 places left · until ")
+    assert created.startswith("📢 New project #1 “Bikes”\nMove them off the gate\n1 of 1 place left · until ")
+    assert created.endswith(" · 5 points\nSend /claim 1 or press the button to take part.")
     claimed = await h.send("张三", "/claim 1")
-    assert claimed[0] == ("✅ 张三 claimed #1 “Bikes” (0/1 places left). When it is done, send /done 1 "
+    assert claimed[0] == ("✅ 张三 claimed #1 “Bikes” (0 of 1 place left). When it is done, send /done 1 "
                           "(a photo is welcome).")
     assert claimed[1] == ("📣 #1 “Bikes” is fully claimed, thanks to 张三! Want to help too? /claim 1 "
                           "puts you on the waitlist.")
@@ -164,7 +167,8 @@ async def test_the_flow_through_linli_migrate_and_linli_run(migrated_url: str) -
         "[main] bot: 📣 #1「整治共享单车」名额已满，感谢 张三！还想参加的可以发送 /认领 1 排候补。",
         "[main] bot: #1「整治共享单车」名额已满，你是候补第 1 位，有名额空出会通知你。",
         "[main] bot: 张三 退还了 #1「整治共享单车」的名额。",
-        "[main] bot: 🎉 李四：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。",
+        "[main] bot: 李四 由候补转为认领。",
+        "[main] bot → 李四: 🎉 李四：#1「整治共享单车」空出了名额，你已由候补转为认领。完成后发送 /完成 1。",
         "[main] bot: 📝 李四 报告完成了 #1「整治共享单车」。",
         "[main] bot: 挪好了",
         "[main] bot: 请组织者验收：/验收 1 @李四",
@@ -199,3 +203,38 @@ async def test_a_report_after_a_cancellation_says_so(hood: Harness) -> None:
     assert await h.say("张三", "/完成 1") == "项目 #1 已取消，你的认领已结束。"
     assert await h.say("张三", "/进展 1") == "项目 #1 已取消，你的认领已结束。"
     assert await h.say("李四", "/完成 1") == "项目 #1 已取消，你的认领已结束。"
+
+
+async def test_where_only_latin_commands_reach_the_bot_every_suggested_command_is_latin(hood: Harness) -> None:
+    """Telegram in privacy mode delivers only /latin commands to the bot: its own hints must be ones it gets.
+
+    The Chinese text stays; only the commands in it are spelled the way they arrive.
+    """
+    h = hood
+    h.adapter.latin_commands_only = True  # as the Telegram adapter declares it in privacy mode
+    start = len(h.adapter.sent)
+    assert (await h.say("王书记", "/projects")).endswith("发布项目：/newproject <标题> <名额> <截止日期>")
+    announced = await h.say("王书记", "/newproject 整治共享单车 1 12-31 10分")
+    assert announced.endswith("发送 /claim 1 或点下面的按钮参加。")
+    assert (await h.say("张三", "/claim 1 A1")) == "项目 #1 的名额没有编号，直接发送 /claim 1 即可。"
+    assert (await h.send("张三", "/claim 1"))[0].endswith("完成后发送 /done 1，欢迎附上照片。")
+    await h.send("李四", "/claim 1")
+    await h.send("张三", "/done 1")
+    await h.send("王书记", "/sendback 1 @张三 照片看不清")
+    await h.send("张三", "/unclaim 1")
+    assert await h.say("王五", "/mine") == "你还没有认领项目。发送 /projects 看看哪里需要帮忙。"
+    assert await h.say("王五", "/claim 9") == "这里没有项目 #9。发送 /projects 查看可认领的项目。"
+    await h.send("李四", "/done 1")
+    await h.send("王书记", "/closeproject 1")
+    await h.run_jobs(after=timedelta(days=40))
+    assert await h.say("王书记", "/reopenproject 1") == (
+        "项目 #1 已过截止日期，请先设置新的截止日期：/editproject 1 截止 <日期>")
+    await h.send("王书记", "/newproject 扫雪 1 无")
+    await h.send("赵六", "/claim 2")
+    await h.run_jobs(after=timedelta(days=6, hours=1))
+    await h.send("王书记", "/config claims who_may_claim 志愿者")
+    assert (await h.say("孙七", "/claim 2")).endswith("组织者可以发送 /grant @孙七 志愿者 让你成为志愿者。")
+    said = [m.text for m in h.adapter.sent[start:]]
+    assert any("发送 /done 2" in text for text in said), "the reminder was sent"
+    commands = {name for text in said for name in re.findall(r"(?<![\w/])/(\w+)", text)}
+    assert commands and all(word.isascii() for word in commands), commands

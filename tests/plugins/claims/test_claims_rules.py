@@ -3,6 +3,7 @@ impossible numbers. Every refusal is short, translated, and (for bad input) foll
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -12,8 +13,10 @@ import pytest
 from core.plugin import PluginManifest, hookimpl
 from core.testing import Harness
 from plugins.claims.models import Claim, Project
+from plugins.claims.settings import ClaimsSettings
 
 Publish = Callable[..., Awaitable[int]]
+Hear = Callable[..., Awaitable[list[str]]]
 NEW_USAGE = "用法：/newproject <标题> <名额> <截止日期> [详情…]"
 CLAIM_USAGE = "用法：/claim <项目编号> [编号]"
 
@@ -54,7 +57,8 @@ BAD_INPUT = [
     ("/取消认领 1", "你还没有认领 #1。"),
     ("/完成 1", "你还没有认领 #1。"),
     ("/项目 foo", "foo 不是项目编号，也不是以下之一：发布、编辑、关闭、重开、取消\n"
-                "用法：/projects [编号|发布|编辑|关闭|重开|取消] [详情…]"),
+                "用法：/projects [编号|发布|编辑|关闭|重开|取消]"),
+    ("/项目 1 2", "多余的参数：2\n用法：/projects [编号|发布|编辑|关闭|重开|取消]"),
 ]
 IMPOSSIBLE_PROJECTS = [
     ("/发布项目 整治 -3 12-31", "项目至少要有 1 个名额。"),
@@ -83,7 +87,8 @@ async def test_impossible_projects_are_refused_with_the_usage_line(hood: Harness
     assert await Project.filter().count() == 0
 
 
-async def test_closed_cancelled_and_past_deadline_projects_take_no_claims(hood: Harness, publish: Publish) -> None:
+async def test_closed_cancelled_and_past_deadline_projects_take_no_claims(hood: Harness, publish: Publish,
+                                                                         hear: Hear) -> None:
     h = hood
     project = await publish(h, "/发布项目 整治共享单车 3 +1")
     assert (await h.say("王书记", f"/关闭项目 {project}")).startswith("#1「整治共享单车」已关闭，不再接受认领")
@@ -99,21 +104,25 @@ async def test_closed_cancelled_and_past_deadline_projects_take_no_claims(hood: 
         "项目 #1 已过截止日期，请先设置新的截止日期：/编辑项目 1 截止 <日期>")
     assert (await h.say("王书记", f"/编辑项目 {project} 截止 +7")).startswith("#1「整治共享单车」已更新。")
     assert await h.say("王书记", f"/重开项目 {project}") == "#1「整治共享单车」重新开放认领。"
-    replies = await h.send("王书记", f"/取消项目 {project} 物业已经处理了")
-    assert replies == ["#1「整治共享单车」已取消：物业已经处理了\n张三：你对 #1「整治共享单车」的认领已结束。"]
+    assert await hear(h, "王书记", f"/取消项目 {project} 物业已经处理了") == [
+        "#1「整治共享单车」已取消：物业已经处理了\n已通知 1 位认领者。",
+        "→ 张三: 张三：你对 #1「整治共享单车」的认领已结束。"]
     assert await h.say("李四", f"/认领 {project}") == "项目 #1 已取消。"
     assert await h.say("王书记", f"/重开项目 {project}") == "项目 #1 已取消。"
 
 
-async def test_cancelling_tells_claimers_and_the_waitlist(hood: Harness, publish: Publish) -> None:
+async def test_cancelling_tells_claimers_and_the_waitlist(hood: Harness, publish: Publish, hear: Hear) -> None:
+    """Each person hears privately what it means for them; the group hears that they were told."""
     h = hood
     project = await publish(h, "/发布项目 整治共享单车 1 12-31")
     await h.send("张三", f"/认领 {project}")
     await h.send("李四", f"/认领 {project}")
     await h.send("王五", f"/认领 {project}")
-    assert await h.send("王书记", f"/取消项目 {project}") == [
-        "#1「整治共享单车」已取消。\n张三：你对 #1「整治共享单车」的认领已结束。\n"
-        "李四、王五：你已不在 #1「整治共享单车」的候补名单中。"]
+    assert await hear(h, "王书记", f"/取消项目 {project}") == [
+        "#1「整治共享单车」已取消。\n已通知 1 位认领者。\n已通知 2 位候补者。",
+        "→ 张三: 张三：你对 #1「整治共享单车」的认领已结束。",
+        "→ 李四: 李四：你已不在 #1「整治共享单车」的候补名单中。",
+        "→ 王五: 王五：你已不在 #1「整治共享单车」的候补名单中。"]
     assert await h.say("李四", "/我的认领") == "你还没有认领项目。发送 /项目 看看哪里需要帮忙。"
 
 
@@ -200,3 +209,56 @@ async def test_projects_belong_to_their_community(hood: Harness, publish: Publis
     assert await h.say("张三", f"/认领 {project}", room="other") == "这里没有项目 #1。发送 /项目 查看可认领的项目。"
     assert await h.say("张三", "/项目", room="other") == "现在没有可认领的项目。"
     assert (await h.say("张三", "/项目")).startswith("可认领的项目：\n#1「整治共享单车」")
+
+
+async def test_english_counts_are_plural_correct(hood: Harness, hear: Hear) -> None:
+    h = hood
+    await h.send("王书记", "/language en")
+    await h.send("王书记", "/newproject Bikes 1 无 1pt")
+    await h.send("王书记", "/newproject Snow 2 无 2分 每人2")
+    assert await h.say("张三", "/projects") == (
+        "Open projects:\n#1 “Bikes” 1 of 1 place left · 1 point\n#2 “Snow” 2 of 2 places left · 2 points")
+    assert (await h.say("张三", "/claim 2")).startswith("✅ 张三 claimed #2 “Snow” (1 of 2 places left).")
+    assert "\nEach person may claim up to 2 places.\n" in await h.say("张三", "/project 2")
+    usage = "\nUsage: /editproject <project> <title|desc|places|deadline|points|party|each> <value…>"
+    assert await h.say("王书记", "/editproject 1 each 2") == "One person may claim at most 1 place here." + usage
+    assert await h.say("王书记", "/editproject 2 each 3") == "One person may claim at most 2 places here." + usage
+    await h.send("张三", "/claim 2")
+    assert await h.say("王书记", "/editproject 2 places 1") == (
+        "#2 has 2 places taken already; it cannot have fewer." + usage)
+    await h.send("李四", "/claim 1")
+    for name in ("王五", "赵六"):
+        await h.send(name, "/claim 1")
+    assert (await h.say("张三", "/project 1")).startswith("#1 “Bikes” (open)\nfull, 2 waiting · 1 point\n")
+    await h.send("李四", "/done 1")
+    assert await h.send("王书记", "/verify 1 @李四") == [
+        "✅ Verified: 李四 completed #1 “Bikes” and earns 1 point.", "🎉 #1 “Bikes” is completed! Thank you, 李四!"]
+    replies = await hear(h, "王书记", "/cancelproject 2")
+    assert replies[0] == "#2 “Snow” is cancelled.\n1 claimer was told."  # 张三, for both his places
+    assert replies[1:] == ["→ 张三: 张三: your claim on #2 “Snow” has ended."]
+
+
+async def test_config_claims_is_all_chinese_in_a_chinese_community(hood: Harness) -> None:
+    shown = await hood.say("王书记", "/配置 claims")
+    zh = hood.app.translator("zh_CN", "claims")
+    for key, field in ClaimsSettings.model_fields.items():
+        assert field.description and zh(field.description) != field.description, key
+        assert f"• {key} = " in shown and f" — {zh(field.description)}" in shown, key
+    # what is left in Latin letters is what an organizer types: the command, the plugin, the keys, the values
+    typed = {"config", "claims", *ClaimsSettings.model_fields, *(
+        str(v) for v in ClaimsSettings().model_dump().values() if isinstance(v, str))}
+    assert set(re.findall(r"[A-Za-z_]{3,}", shown)) <= typed, shown
+
+
+async def test_help_project_lists_the_subcommands_an_organizer_may_use(hood: Harness) -> None:
+    lines = (await hood.say("王书记", "/help project")).splitlines()
+    assert lines[0].startswith("/projects (/项目): 查看可认领的项目")
+    assert lines[1] == "用法：/projects [编号|发布|编辑|关闭|重开|取消]"
+    assert [line.split(" — ")[0] for line in lines[2:]] == [
+        "• /projects 发布 <标题> <名额> <截止日期> [详情…]",
+        "• /projects 编辑 <项目编号> <标题|说明|名额|截止日期|积分|党员优先|每人> <值…>",
+        "• /projects 关闭 <项目编号>",
+        "• /projects 重开 <项目编号>",
+        "• /projects 取消 <项目编号> [原因…]",
+    ]
+    assert len((await hood.say("张三", "/help project")).splitlines()) == 2, "a resident manages nothing"
