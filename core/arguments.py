@@ -25,6 +25,18 @@ QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’"}
 FULLWIDTH_SPACE = "\u3000"
 
 
+def unquote_phrase(text: str) -> str:
+    """Text that is one quoted phrase (``"a b"``, ``“a b”``, ``「a b」``) loses its quotes; anything else is
+    kept exactly as typed, apostrophes and backslashes included (``Rock'n'roll``)."""
+    stripped = text.strip()
+    for opening, closing in (('"', '"'), ("'", "'"), *QUOTES.items()):
+        inner = stripped[len(opening):-len(closing)]
+        if (len(stripped) >= 2 and stripped.startswith(opening) and stripped.endswith(closing)
+                and opening not in inner and closing not in inner):
+            return inner
+    return text
+
+
 def split_words(text: str) -> list[str]:
     """Split a command line into words, honouring ASCII and Chinese quotes and full-width spaces."""
     return split_with_rests(text)[0]

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from core.arguments import Arg, Rest, split_with_rests, split_words
+from core.arguments import Arg, Rest, split_with_rests, unquote_phrase
 from core.i18n import N_, Translator
 from core.permissions import Role
 from core.refusal import Refusal
@@ -58,12 +58,8 @@ class Command:
         if self.handler is None and self.subcommands:
             choices = "|".join(self.subcommand_names(t))
             return f"/{self._shown_name(self, t)} <{choices}> …"
-        head = [f"/{self._shown_name_of_parent(t)}", self._shown_name(self, t)] if self.parent else [
-            f"/{self._shown_name(self, t)}"]
+        head = [f"/{self.parent}", self._shown_name(self, t)] if self.parent else [f"/{self._shown_name(self, t)}"]
         return " ".join([*head, *(arg.usage(t) for arg in self.args if not arg.dialog_only)])
-
-    def _shown_name_of_parent(self, t: Translator) -> str:
-        return self.parent or ""
 
     @staticmethod
     def _shown_name(cmd: Command, t: Translator) -> str:
@@ -94,7 +90,7 @@ class Command:
             if arg.dialog_only:
                 raws[arg.name] = None
             elif isinstance(arg.type, Rest):
-                text = _unquote(rests[position] if position < len(rests) else "")
+                text = unquote_phrase(rests[position] if position < len(rests) else "")
                 raws[arg.name] = text or None
                 position = len(words)
             elif position < len(words):
@@ -121,12 +117,6 @@ class Command:
                 refusal.usage = True
                 raise
         return values
-
-
-def _unquote(text: str) -> str:
-    """Free text that is one quoted phrase (as a dialog answer is) loses its quotes; anything else is kept."""
-    words = split_words(text)
-    return words[0] if len(words) == 1 else text
 
 
 def command(

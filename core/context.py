@@ -64,13 +64,15 @@ class CommandContext(Scope):
         others = await self.channels() if self.community_id_ is not None else []
         return here + [c for c in others if c.key != self.event.channel.key]
 
-    async def _latin_only(self) -> bool:
-        return self.host.latin_commands_only(self.event.channel.platform) or await super()._latin_only()
+    async def latin_commands_only(self) -> bool:
+        """Also where the command came from (a private chat is on one platform, its community on others)."""
+        return self.host.latin_commands_only(self.event.channel.platform) or await super().latin_commands_only()
 
     # -- answering ---------------------------------------------------------------------------------
     def reply(self, text: str, *, buttons: Buttons = (), private: bool = False,
-              files: Sequence[OutgoingFile] = ()) -> None:
-        """Answer in the chat the command came from (``private``: to the asker alone)."""
+              files: Sequence[OutgoingFile] = (), asks: bool = False) -> None:
+        """Answer in the chat the command came from (``private``: to the asker alone; ``asks``: a question
+        whose answer is the person's next plain message)."""
         self.uow.send(
             OutgoingMessage(
                 channel=self.event.channel,
@@ -80,5 +82,6 @@ class CommandContext(Scope):
                 private_to=self.event.sender if private else None,
                 sensitive=private,
                 files=tuple(files),
+                asks=asks,
             )
         )

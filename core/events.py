@@ -115,6 +115,9 @@ class OutgoingMessage:
     sensitive: bool = False
     popup_for: str | None = None
     files: tuple[OutgoingFile, ...] = ()
+    #: A question the person answers with a plain message (a dialog step): a platform that delivers only
+    #: commands to the bot (Telegram groups in privacy mode) asks for a reply to this message instead.
+    asks: bool = False
     #: Edit this earlier bot message instead of sending a new one, where the platform can.
     edit_message_id: str | None = None
     #: Stable id so a platform that supports it (Matrix txn id) sends it once.

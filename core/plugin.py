@@ -30,7 +30,7 @@ from core.identity import User
 from core.manifest import PluginManifest
 from core.permissions import Role
 from core.points import PointsEntry, balance_of, is_booked
-from core.refusal import Person, Plural, Refusal
+from core.refusal import Hint, Person, Plural, Refusal
 from core.scheduler import JobContext, JobSpec
 from core.scope import Scope
 from core.unit_of_work import UnitOfWork
@@ -49,6 +49,7 @@ __all__ = [
     "CommandContext",
     "Date",
     "DomainEvent",
+    "Hint",
     "IdentityRef",
     "Int",
     "JobContext",

@@ -17,7 +17,7 @@ import importlib
 import importlib.metadata
 import logging
 import pkgutil
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
 import pluggy
@@ -120,6 +120,16 @@ class PluginManager:
         if community_id is None:
             return impls
         return [i for i in impls if self.is_enabled(community_id, i.plugin_name)]
+
+    def in_turn(self, hook_name: str, /, *, core_last: bool = False) -> list[tuple[str, Callable[..., Any]]]:
+        """``(plugin, function)`` of every installed plugin's implementation, on or off anywhere, in call order
+        (``core_last``: the core after the plugins), for callers that must await them one after another
+        inside one transaction and decide themselves what a failure means (erasing a member is all or
+        nothing), where :meth:`fan_out`'s concurrency and skipping of failures would be wrong."""
+        impls = self._impls(hook_name, None)
+        if core_last:
+            impls.sort(key=lambda impl: impl.plugin_name == CORE)
+        return [(impl.plugin_name, impl.function) for impl in impls]
 
     async def fan_out(
         self, hook_name: str, community_id: int | None, /, **kwargs: Any

@@ -4,7 +4,8 @@ The router catches it, rolls back what the handler had changed (the event stays 
 redelivery does not try again), translates the message in the plugin's domain and answers the person:
 with the usage line when it is about the command's arguments, as a pop-up when a button was pressed.
 Values are rendered as people read them: a :class:`Person` becomes their decorated name, a ``datetime``
-a local date, a :class:`Plural` the right plural form.
+a local date, a :class:`Plural` the right plural form, a :class:`Hint` a command spelled so that it reaches
+the bot where the answer is read.
 """
 
 from __future__ import annotations
@@ -43,3 +44,16 @@ class Plural:
     singular: str
     plural: str
     count: int
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A command the bot suggests (``Hint("claim", 3)``): ``/认领 3``, or ``/claim 3`` where only Latin
+    commands reach the bot. Lets code without a scope (a plugin's service) suggest commands."""
+
+    command: str
+    args: tuple[object, ...] = ()
+
+    def __init__(self, command: str, *args: object) -> None:
+        object.__setattr__(self, "command", command)
+        object.__setattr__(self, "args", args)

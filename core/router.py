@@ -12,13 +12,13 @@ and with the handler's changes rolled back. Never a traceback, never silence. A 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from core.arguments import Text, unquote_phrase
 from core.commands import Command, ParsedLine, parse_line
 from core.context import CommandContext
 from core.dialogs import SKIP_WORDS, Dialogs, PendingDialog
@@ -185,7 +185,8 @@ class Router:
         steps = cmd.prompted()
         where = f"({steps.index(index) + 1}/{len(steps)}) " if len(steps) > 1 else ""
         lines = [where + ctx.t(arg.prompt or arg.name)]
-        lines.append(ctx.t("(send 跳过 to skip, /cancel to stop)") if arg.optional else ctx.t("(send /cancel to stop)"))
+        stop = N_("(send skip to skip this one, /cancel to stop)") if arg.optional else N_("(send /cancel to stop)")
+        lines.append(ctx.t(stop))
         return "\n".join(lines)
 
     async def _missing(self, ctx: CommandContext, cmd: Command, raws: dict[str, str | None], index: int) -> None:
@@ -197,7 +198,7 @@ class Router:
         step = self._next_step(cmd, given, 0)
         assert step is not None
         await self.dialogs.open(ctx.event, cmd.path, given, step, ctx.now())
-        ctx.reply(self._question(ctx, cmd, step))
+        ctx.reply(self._question(ctx, cmd, step), asks=True)
 
     @staticmethod
     def _next_step(cmd: Command, answers: dict[str, Any], start: int) -> int | None:
@@ -224,18 +225,24 @@ class Router:
             await self._refuse(ctx, cmd, refusal)
             return
         arg = cmd.args[dialog.step]
-        answer: str | None = _unquote_answer(text)
-        if answer is not None and arg.optional and answer.lower() in SKIP_WORDS:
-            answer = None
-        if answer is None and not arg.optional:
-            answer = text
+        answer: str | None = unquote_phrase(text)
+        skip = answer is not None and answer.lower() in SKIP_WORDS
         try:
-            if answer is not None:
-                await arg.type.convert(answer, ctx)
+            if skip and arg.optional:
+                answer = None
+            elif skip and isinstance(arg.type, Text):  # free text would take "跳过" as the answer
+                raise Refusal(N_("This one cannot be skipped."))
+            elif answer is not None:
+                try:
+                    await arg.type.convert(answer, ctx)
+                except Refusal:
+                    if skip:  # "-" or "无" may be a value of its own ("no deadline"); otherwise say why not
+                        raise Refusal(N_("This one cannot be skipped.")) from None
+                    raise
         except Refusal as refusal:
             reason = await ctx.refusal_text(refusal)
             if await self.dialogs.failed(dialog, ctx.now()):
-                ctx.reply(reason + "\n" + self._question(ctx, cmd, dialog.step))
+                ctx.reply(reason + "\n" + self._question(ctx, cmd, dialog.step), asks=True)
             else:
                 again = await ctx.hint(cmd.path)  # spelled so that it reaches the bot on this platform
                 ctx.reply(reason + "\n" + ctx.t("That was the last try; nothing was done. Send {usage} to start "
@@ -245,7 +252,7 @@ class Router:
         step = self._next_step(cmd, dialog.answers, dialog.step + 1)
         if step is not None:
             await self.dialogs.advance(dialog, step, ctx.now())
-            ctx.reply(self._question(ctx, cmd, step))
+            ctx.reply(self._question(ctx, cmd, step), asks=True)
             return
         await self.dialogs.close(dialog)
         try:
@@ -256,16 +263,6 @@ class Router:
             await self._call(ctx, cmd, values)
         except Refusal as refusal:
             await self._refuse(ctx, cmd, refusal)
-
-
-QUOTED = re.compile(r'^(?:"(?P<a>[^"]*)"|\'(?P<b>[^\']*)\'|“(?P<c>[^”]*)”|「(?P<d>[^」]*)」|『(?P<e>[^』]*)』)$')
-
-
-def _unquote_answer(text: str) -> str:
-    """An answer that is one quoted phrase (ASCII or Chinese quotes) loses them; anything else is kept exactly
-    as typed (an apostrophe in ``Rock'n'roll`` stays)."""
-    found = QUOTED.match(text.strip())
-    return next(v for v in found.groupdict().values() if v is not None) if found else text
 
 
 __all__ = ["CommandTable", "PendingDialog", "Router", "RouterHost"]

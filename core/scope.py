@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from core.events import AwardingEvent, Button, ChannelRef, DomainEvent, IdentityRef, OutgoingFile, OutgoingMessage
 from core.i18n import Translator
 from core.identity import Channel, Identity
-from core.refusal import Person, Plural, Refusal
+from core.refusal import Hint, Person, Plural, Refusal
 from core.unit_of_work import UnitOfWork
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -148,6 +148,8 @@ class Scope:
                 value = self.when(value)
             elif isinstance(value, Plural):
                 value = self.t.n(value.singular, value.plural, value.count)
+            elif isinstance(value, Hint):
+                value = await self.hint(value.command, *value.args)
             shown[key] = value
         return self.t(message, **shown)
 
@@ -165,9 +167,6 @@ class Scope:
     async def latin_commands_only(self) -> bool:
         """Whether only ``/latin`` commands reach the bot where this scope's words are read (Telegram groups
         in privacy mode): then the bot must not suggest ``/认领``, nor list it in /help."""
-        return await self._latin_only()
-
-    async def _latin_only(self) -> bool:
         platforms = {c.platform for c in await self.channels()} if self.community_id_ is not None else set()
         return any(self.host.latin_commands_only(p) for p in platforms)
 

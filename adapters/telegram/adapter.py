@@ -68,7 +68,7 @@ from telegram import (
     BotCommandScopeDefault,
     CallbackQuery,
     Chat,
-    InlineKeyboardMarkup,
+    ForceReply,
     Message,
     MessageEntity,
     Update,
@@ -104,7 +104,7 @@ from adapters.telegram.menu import Menu, MenuKey, desired_menus
 from adapters.telegram.popups import Popups, alert_text
 from adapters.telegram.resilience import backoff_delay, call_with_retries, is_transient, retry_after_seconds
 from adapters.telegram.roles import AdminCache
-from adapters.telegram.sending import SendJob, plan
+from adapters.telegram.sending import Markup, SendJob, plan
 from adapters.telegram.settings import TelegramSettings
 from core.adapter import Adapter, AdapterHost
 from core.config import ConfigError
@@ -210,7 +210,7 @@ class _Delivery:
     message: OutgoingMessage
     chat_id: int
     private: bool
-    markup: InlineKeyboardMarkup | None
+    markup: Markup | None
     quiet: bool = False
 
 
@@ -696,7 +696,11 @@ class TelegramAdapter(Adapter):
         chat_id = self._target(message)
         if chat_id is None:
             return
-        self._submit(message, chat_id, await self.buttons.markup(message.buttons), quiet=quiet)
+        markup: Markup | None = await self.buttons.markup(message.buttons)
+        if markup is None and message.asks and self.latin_commands_only and not message.channel.is_direct:
+            # in privacy mode a plain answer never reaches the bot, a reply to its question does
+            markup = ForceReply(selective=True)
+        self._submit(message, chat_id, markup, quiet=quiet)
 
     def _target(self, message: OutgoingMessage) -> int | None:
         """The chat to send to: the person's private chat for a private notice, else the message's chat."""
@@ -711,7 +715,7 @@ class TelegramAdapter(Adapter):
             log.warning("telegram: %r is not a Telegram chat id; message dropped", target)
             return None
 
-    def _submit(self, message: OutgoingMessage, chat_id: int, markup: InlineKeyboardMarkup | None, *,
+    def _submit(self, message: OutgoingMessage, chat_id: int, markup: Markup | None, *,
                 quiet: bool = False, entities: tuple[MessageEntity, ...] = ()) -> None:
         assert self.flood is not None
         private = message.private_to is not None

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from telegram import Bot, InlineKeyboardMarkup, InputFile, MessageEntity, ReplyParameters
+from telegram import Bot, ForceReply, InlineKeyboardMarkup, InputFile, MessageEntity, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated
 
 from adapters.telegram.mapping import split_text, utf16_len
@@ -31,13 +31,17 @@ CAPTION_LIMIT = 1024
 DEFAULT_MIME = "application/octet-stream"
 
 
+#: Buttons under a message, or a request that the person answer it by replying (a question in a group).
+Markup = InlineKeyboardMarkup | ForceReply
+
+
 @dataclass(frozen=True)
 class Part:
     """One Telegram message: a text, or a file with an optional caption."""
 
     text: str = ""
     file: OutgoingFile | None = None
-    markup: InlineKeyboardMarkup | None = None
+    markup: Markup | None = None
     entities: tuple[MessageEntity, ...] = ()
     reply_to: str | None = None
     edit_id: str | None = None
@@ -47,7 +51,7 @@ def plan(
     text: str,
     files: Sequence[OutgoingFile] = (),
     *,
-    markup: InlineKeyboardMarkup | None = None,
+    markup: Markup | None = None,
     entities: Sequence[MessageEntity] = (),
     reply_to: str | None = None,
     edit_id: str | None = None,
@@ -121,10 +125,11 @@ class SendJob:
         if part.file is not None:
             return await self._file(chat_id, part.file)
         bot = self.chats.require_bot()
+        inline = part.markup if isinstance(part.markup, InlineKeyboardMarkup) else None  # edits keep only buttons
         if part.edit_id is not None and part.edit_id.isdigit():
             try:
                 await bot.edit_message_text(part.text, chat_id=chat_id, message_id=int(part.edit_id),
-                                            reply_markup=part.markup, entities=part.entities or None)
+                                            reply_markup=inline, entities=part.entities or None)
                 return part.edit_id
             except BadRequest as error:
                 reason = str(error).lower()

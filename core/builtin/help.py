@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.arguments import Arg, Text
+from core.arguments import Arg, Rest
 from core.commands import Command, command
 from core.context import CommandContext
 from core.i18n import N_
@@ -17,16 +17,19 @@ if TYPE_CHECKING:
 def commands(app: Application) -> list[Command]:
     router = app.router
 
-    @command("help", aliases=("帮助",), args=(Arg("command", Text(64), optional=True, label=N_("command")),),
+    @command("help", aliases=("帮助",), args=(Arg("command", Rest(64), optional=True, label=N_("command")),),
              needs_community=False, help=N_("What I can do for you here"))
     async def help_(ctx: CommandContext, command: str | None) -> None:
         t = ctx.t
         latin_only = await ctx.latin_commands_only()  # Telegram in privacy mode: no /帮助 in the listing
         if command:
-            name = command.lstrip("/／")
+            name, *subwords = command.lstrip("/／").split()
             cmd = router.table.find(name)
+            for word in subwords:  # /help project new
+                cmd = cmd.subcommand(word) if cmd is not None else None
             if cmd is None or not router.visible(cmd, ctx):
-                raise Refusal(N_("Unknown command /{name}. Send /help to see what I can do."), name=name)
+                raise Refusal(N_("Unknown command /{name}. Send /help to see what I can do."),
+                              name=" ".join([name, *subwords]))
             own = app.translator(t.language, cmd.plugin)
             lines = [f"{cmd.title(own, latin_only=latin_only)}: {own(cmd.help)}",
                      t("Usage: {usage}", usage=cmd.usage(own))]

@@ -26,7 +26,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
@@ -65,7 +65,8 @@ def commands(app: Application) -> list[Command]:
         file = OutgoingFile(FILENAME, blob, "document", "application/json")
         text = t("Here is everything linli holds about you (the attached file {filename}).", filename=FILENAME)
         if not ctx.event.channel.is_direct and await ctx.notify(ctx.user.id, text, sensitive=True, files=[file]):
-            ctx.reply(t("I have sent you your data privately."))
+            ctx.reply(t("I am sending you your data privately. If nothing arrives, open a private chat with me "
+                        "first and ask again."))
             return
         ctx.reply(text, private=True, files=[file])  # a private chat is private already
 
@@ -92,16 +93,6 @@ def commands(app: Application) -> list[Command]:
 
 
 # -- asking every plugin ---------------------------------------------------------------------------
-def implementations(app: Application, hook: str, *, core_last: bool = False) -> list[tuple[str, Hook]]:
-    """``(plugin, function)`` of every installed plugin's implementation of ``hook``, in load order (the
-    core first, or last with ``core_last``), whether or not the plugin is on anywhere."""
-    impls = list(reversed(getattr(app.plugins.pm.hook, hook).get_hookimpls()))
-    found = [(impl.plugin_name, cast(Hook, impl.function)) for impl in impls]
-    if core_last:
-        found.sort(key=lambda pair: pair[0] == CORE)
-    return found
-
-
 async def collect(app: Application, user_id: int, now: datetime) -> dict[str, Any]:
     """What every plugin holds about ``user_id``, under the plugin's name.
 
@@ -109,7 +100,7 @@ async def collect(app: Application, user_id: int, now: datetime) -> dict[str, An
     is rolled back so the others can still answer.
     """
     out: dict[str, Any] = {"generated_at": now.isoformat(), "user_id": user_id}
-    for plugin, function in implementations(app, "linli_member_data"):
+    for plugin, function in app.plugins.in_turn("linli_member_data"):
         try:
             async with in_transaction():
                 part = await function(user_id=user_id)
@@ -129,7 +120,7 @@ async def forget(app: Application, user_id: int) -> str:
     Any failure propagates: the caller's transaction is rolled back and nothing is erased.
     """
     pseudonym = await new_pseudonym()
-    for _plugin, function in implementations(app, "linli_forget_member", core_last=True):
+    for _plugin, function in app.plugins.in_turn("linli_forget_member", core_last=True):
         await function(user_id=user_id, pseudonym=pseudonym)
     return pseudonym
 
@@ -138,7 +129,7 @@ async def merge(app: Application, from_user_id: int, into_user_id: int) -> None:
     """Move everything ``from_user_id`` has to ``into_user_id`` (account linking), in the current transaction."""
     if from_user_id == into_user_id:
         return
-    for _plugin, function in implementations(app, "linli_merge_users", core_last=True):
+    for _plugin, function in app.plugins.in_turn("linli_merge_users", core_last=True):
         await function(from_user_id=from_user_id, into_user_id=into_user_id)
 
 

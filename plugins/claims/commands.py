@@ -71,7 +71,7 @@ def _service(ctx: CommandContext) -> ClaimsService:
         return await ctx.has_badge(user_id, PARTY_BADGE)
 
     return ClaimsService(ctx.community_id, ctx.settings(ClaimsSettings), ctx.now(), ctx.uow,
-                         badge_check=party_member, hint=ctx.hint)
+                         badge_check=party_member)
 
 
 def _origin(ctx: CommandContext) -> Origin:

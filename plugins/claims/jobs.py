@@ -30,7 +30,7 @@ async def sweep(job: JobContext) -> None:
     if job.community_id is None:  # per_community: the scheduler always names the community
         return
     settings = job.settings(ClaimsSettings)
-    result = await ClaimsService(job.community_id, settings, job.now(), job.uow, hint=job.hint).sweep()
+    result = await ClaimsService(job.community_id, settings, job.now(), job.uow).sweep()
     if result.reminders or result.releases or result.expired_waitlists or result.completed:
         await _tell(Speaker.for_job(job), result, settings)
 

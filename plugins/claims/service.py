@@ -24,7 +24,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core.plugin import N_, NP_, Person, Plural, Refusal, UnitOfWork
+from core.plugin import N_, NP_, Hint, Person, Plural, Refusal, UnitOfWork
 from plugins.claims.events import (
     ClaimEnded,
     ClaimReported,
@@ -51,8 +51,6 @@ PLACE_COUNT = NP_("{n} place", "{n} places")
 PLACES_TAKEN = NP_("{n} place taken", "{n} places taken")
 #: Whether a person holds the verified party badge; asked only inside a 'party members first' window.
 BadgeCheck = Callable[[int], Awaitable[bool]]
-#: Spells a command the bot suggests (``/认领 1`` or ``/claim 1``): :meth:`core.plugin.Scope.hint`.
-Hint = Callable[..., Awaitable[str]]
 
 
 @dataclass(frozen=True)
@@ -156,11 +154,6 @@ async def _no_badges(user_id: int) -> bool:
     return False
 
 
-async def _latin_hint(command: str, *args: object) -> str:
-    """Without a scope (the CLI, tests of the rules alone) a suggested command is spelled in Latin."""
-    return " ".join([f"/{command}", *(str(a) for a in args)])
-
-
 async def note_resumed(community_id: int) -> None:
     """The plugin was switched back on in a community: its next sweep gives notice before any release."""
     await CommunityState.update_or_create(community_id=community_id, defaults={"resume_pending": True})
@@ -175,14 +168,13 @@ def _holding(project_id: int, user_id: int | None = None) -> QuerySet[Claim]:
 class ClaimsService:
     def __init__(
         self, community_id: int, settings: ClaimsSettings, now: datetime, uow: UnitOfWork,
-        *, badge_check: BadgeCheck = _no_badges, hint: Hint = _latin_hint,
+        *, badge_check: BadgeCheck = _no_badges,
     ) -> None:
         self.community_id = community_id
         self.settings = settings
         self.now = now
         self.uow = uow
         self.badge_check = badge_check
-        self.hint = hint
 
     # -- projects ----------------------------------------------------------------------------------
     async def create(self, by_user_id: int, draft: ProjectDraft) -> Project:
@@ -259,7 +251,7 @@ class ClaimsService:
             if project.deadline is not None and project.deadline <= self.now:
                 raise Refusal(N_("The deadline of #{id} has passed; give it a new one first: "
                                  "{command} deadline <date>"), id=project.id,
-                              command=await self.hint("editproject", project.id))
+                              command=Hint("editproject", project.id))
             await self._set_status(project, ProjectStatus.OPEN)
             return Release(project, promoted=await self._promote(project))
 
@@ -570,14 +562,14 @@ class ClaimsService:
     async def _get(self, project_id: int) -> Project:
         project = await Project.get_or_none(id=project_id, community_id=self.community_id)
         if project is None:
-            raise Refusal(NO_SUCH_PROJECT, id=project_id, command=await self.hint("projects"))
+            raise Refusal(NO_SUCH_PROJECT, id=project_id, command=Hint("projects"))
         return project
 
     async def _lock(self, project_id: int) -> Project:
         query = Project.filter(id=project_id, community_id=self.community_id)
         project = await query.select_for_update().first()
         if project is None:
-            raise Refusal(NO_SUCH_PROJECT, id=project_id, command=await self.hint("projects"))
+            raise Refusal(NO_SUCH_PROJECT, id=project_id, command=Hint("projects"))
         return project
 
     def _check_not_over(self, project: Project) -> None:
@@ -658,7 +650,7 @@ class ClaimsService:
             return None
         if not project.place_names:
             raise Refusal(N_("Project #{id} has no named places; just send {command}."), id=project.id,
-                          command=await self.hint("claim", project.id))
+                          command=Hint("claim", project.id))
         for name in project.place_names:
             if name.lower() == place.strip().lower():
                 return name
@@ -804,7 +796,7 @@ class ClaimsService:
         last = await Claim.filter(project_id=project.id, user_id=user_id).order_by("-id").first()
         if last is not None and last.status is ClaimStatus.RELEASED:
             raise Refusal(N_("Your claim on #{id} was released. If a place is free you can claim it again: "
-                             "{command}"), id=project.id, command=await self.hint("claim", project.id))
+                             "{command}"), id=project.id, command=Hint("claim", project.id))
         raise Refusal(N_("You have not claimed #{id}."), id=project.id)
 
     async def _set_status(self, project: Project, status: ProjectStatus) -> None:

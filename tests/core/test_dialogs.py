@@ -147,3 +147,12 @@ async def test_an_answer_is_kept_exactly_as_typed_unless_it_is_one_quoted_phrase
     await h.send("张三", "跳过")
     await h.send("张三", r'a\b "c"')
     assert plugin.created == [("Rock'n'roll", date(2026, 12, 31), None, r'a\b "c"')]
+
+
+async def test_a_required_question_cannot_be_skipped(events: tuple[Harness, Events]) -> None:
+    h, plugin = events
+    await h.send("张三", "/event")
+    assert await h.say("张三", "跳过") == f"这一项不能跳过。\n(1/4) What is it called?\n{STOP}"
+    await h.send("张三", "义剪")
+    assert await h.say("张三", "12-31") == f"(3/4) How many places?\n{SKIP}"
+    assert plugin.created == []

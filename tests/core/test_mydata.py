@@ -109,7 +109,8 @@ async def test_mydata_sends_the_callers_data_privately_and_nobody_elses(communit
     sent = await h.deliver(as_zhang(h, "/mydata"))
     notice, data = the_file(sent)
     assert notice.private_to == ZHANG and notice.sensitive
-    assert [m.text for m in sent if not m.files] == ["已把你的数据私信发给你。"]
+    assert [m.text for m in sent if not m.files] == [
+        "正在把你的数据私信发给你。如果没有收到，请先和我开始私聊，再发一次。"]
     core = data["core"]
     assert core["name"] == "张三"
     assert core["platform_accounts"] == [{"platform": PLATFORM, "id": ZHANG.user_id, "username": "zhangsan",

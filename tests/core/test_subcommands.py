@@ -85,3 +85,11 @@ async def test_in_english_the_subcommands_read_in_english(badges: Harness) -> No
     assert await h.say("张三", "/badge foo") == (
         "foo is not one of: request, pending\nUsage: /badge <request|pending> …")
     assert await h.say("张三", "/badge 申请 党员") == "requested 党员", "the Chinese alias still works"
+
+
+async def test_help_on_one_subcommand_shows_its_usage(badges: Harness) -> None:
+    h = badges
+    assert (await h.say("张三", "/help badge 申请")).splitlines() == [
+        "/badge request: Ask for a badge", "用法：/badge 申请 <badge>"]
+    assert await h.say("张三", "/help badge foo") == "没有 /badge foo 这个命令。发送 /help 查看可用命令。"
+    assert (await h.say("张三", "/help badge pending")).startswith("没有 /badge pending"), "not offered to a resident"

@@ -2523,32 +2523,9 @@ class BotApiEmulator:
             raise _bad_request("IMAGE_PROCESS_FAILED")
         if len(data) > 10 * 1024 * 1024:
             raise _bad_request("file is too big")
-        raw, plain, entities, parse_mode = self._formatted(params, "caption", entities_field="caption_entities")
-        if len(plain) > 1024:
-            raise _bad_request("message caption is too long")
-        markup = self._reply_markup(params)
-        self._check_can_send(chat)
-        target = self._reply_target(params, chat)
         sizes = self._photo_sizes(data, *size)
-        content: JSONDict = {"photo": sizes}
-        if plain:
-            content["caption"] = plain
-            if entities:
-                content["caption_entities"] = entities
-        return self._send(
-            "sendPhoto",
-            chat,
-            content,
-            raw_text=raw,
-            plain_text=plain or None,
-            parse_mode=parse_mode,
-            entities=entities,
-            markup=markup,
-            reply_target=target,
-            caption=raw,
-            photo_file_id=sizes[-1]["file_id"],
-            file_data=data,
-        )
+        return self._send_with_caption("sendPhoto", chat, params, {"photo": sizes},
+                                       photo_file_id=sizes[-1]["file_id"], file_data=data)
 
     async def _send_document(self, params: _Params) -> JSONDict:
         """Any file, up to Telegram's 50 MB for bots; stored, so ``getFile`` and tests can read it back."""
@@ -2568,12 +2545,8 @@ class BotApiEmulator:
             raise _bad_request("file must be non-empty")
         if len(data) > 50 * 1024 * 1024:
             raise ApiError(413, "Request Entity Too Large")
-        raw, plain, entities, parse_mode = self._formatted(params, "caption", entities_field="caption_entities")
-        if len(plain) > 1024:
-            raise _bad_request("message caption is too long")
-        markup = self._reply_markup(params)
-        self._check_can_send(chat)
-        target = self._reply_target(params, chat)
+        # checked before the file is stored, as Telegram refuses a bad caption before keeping the upload
+        self._caption(params)
         stored = self._store_file(data, kind="documents")
         document: JSONDict = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
                               "file_size": len(data)}
@@ -2581,13 +2554,28 @@ class BotApiEmulator:
             document["file_name"] = name
         if mime:
             document["mime_type"] = mime
-        content: JSONDict = {"document": document}
+        return self._send_with_caption("sendDocument", chat, params, {"document": document},
+                                       document=document, file_data=data)
+
+    def _caption(self, params: _Params) -> tuple[str, str, list[JSONDict], str | None]:
+        raw, plain, entities, parse_mode = self._formatted(params, "caption", entities_field="caption_entities")
+        if len(plain) > 1024:
+            raise _bad_request("message caption is too long")
+        return raw, plain, entities, parse_mode
+
+    def _send_with_caption(self, method: str, chat: EmuChat, params: _Params, content: JSONDict,
+                           **file_fields: Any) -> JSONDict:
+        """A photo or a document with its optional caption, markup and reply, as ``sendMessage`` for text."""
+        raw, plain, entities, parse_mode = self._caption(params)
+        markup = self._reply_markup(params)
+        self._check_can_send(chat)
+        target = self._reply_target(params, chat)
         if plain:
             content["caption"] = plain
             if entities:
                 content["caption_entities"] = entities
         return self._send(
-            "sendDocument",
+            method,
             chat,
             content,
             raw_text=raw,
@@ -2597,8 +2585,7 @@ class BotApiEmulator:
             markup=markup,
             reply_target=target,
             caption=raw,
-            document=document,
-            file_data=data,
+            **file_fields,
         )
 
     def _editable(self, params: _Params) -> tuple[EmuChat, JSONDict]:

@@ -69,3 +69,29 @@ async def test_every_command_the_bot_suggests_reaches_it_in_privacy_mode(private
     assert any("验收通过" in t for t in texts), "the tour went all the way to the verified work"
     assert [hint for text in texts for hint in undeliverable_hints(emu, text)] == []
     assert [text for text in texts if any(name in text for name in CHINESE_COMMANDS)] == []
+
+
+async def test_a_step_by_step_question_is_answered_by_replying_to_it(private_emu: BotApiEmulator,
+                                                                     db_url: str) -> None:
+    """In privacy mode a plain answer never reaches the bot, so each question asks for a reply (ForceReply,
+    shown to the asker alone); the reply gets through and the dialog goes on."""
+    emu = private_emu
+    wang = emu.add_user("王书记", username="wang_shuji", language_code="zh-hans")
+    group = emu.add_chat("supergroup", title="观梅社区邻里群", creator=wang, members=[])
+    async with stack(emu, db_url) as linli:
+        running = await linli.start()
+
+        async def say(text: str, reply_to: int | None = None) -> None:
+            update = emu.user_says(group, wang, text, reply_to=reply_to)
+            await emu.wait_confirmed(update)
+            await running.adapter.flush()
+
+        await say("/setup 观梅社区")
+        await say("/newproject")
+        question = emu.sent[-1]
+        assert (question.plain_text or "").startswith("(1/5)")
+        assert question.reply_markup == {"force_reply": True, "selective": True}
+        assert question.reply_to_message_id is not None, "selective: the asker's keyboard opens, nobody else's"
+        await say("整治共享单车", reply_to=question.message_id)
+        assert (emu.sent[-1].plain_text or "").startswith("(2/5)"), "the reply reached the bot"
+        assert emu.filtered == []
