@@ -1,22 +1,28 @@
 """The console adapter: try everything locally, as several people, in several rooms.
 
 Input lines:  ``NAME: TEXT`` (NAME says TEXT in the current room), ``NAME: !press N`` (NAME presses
-button N), ``@room ROOM`` (switch room; created on first use), ``#`` comments and blank lines.
+button N), ``@room ROOM`` (switch room; created on first use; in ``@room dm`` each speaker is in a private
+chat with the bot), ``#`` comments and blank lines.
 Output lines: ``[ROOM] bot: TEXT``, ``[ROOM] bot → NAME: TEXT`` for a private notice, and
 ``[ROOM] bot:   [N] LABEL`` for buttons, numbered per room and never reused, so an old button still works.
 Files the bot sends (certificates, exports) are written to ``[console] files_dir`` and shown as
 ``[ROOM] bot: 📎 PATH``.
 
 When stdin is not a terminal the adapter runs a script: each line is handled to completion before the
-next one is read, so the output is deterministic; at the end of input the process exits.
+next one is read, so the output is deterministic; at the end of input the process exits. On a terminal it
+prints a short banner first, and Ctrl-C stops it as cleanly as Ctrl-D: stdin is read by a daemon thread,
+which a stop does not wait for (a thread of the event loop's executor, blocked in ``readline``, kept the
+process alive after Ctrl-C until Enter was pressed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import re
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,6 +36,13 @@ PLATFORM = "console"
 DEFAULT_ROOM = "main"
 LINE = re.compile(r"^(?P<name>[^:：]{1,64})[:：]\s?(?P<text>.*)$")
 PRESS = re.compile(r"^!press\s+(\d+)$")
+#: ``@room dm``: here each speaker is in their own private chat with the bot (shown as ``[dm:张三]``).
+DIRECT_ROOM = "dm"
+#: What a person at a terminal needs to know to start.
+BANNER = (
+    "linli console. Speak as anyone: NAME: MESSAGE (e.g. 王书记: /setup 观梅社区; {admins} may set rooms up).",
+    "Switch rooms: @room NAME. Press button N: NAME: !press N. Quit: Ctrl-D or Ctrl-C.",
+)
 
 
 class ConsoleSettings(BaseModel):
@@ -62,8 +75,10 @@ class ConsoleAdapter(Adapter):
     def identity(self, name: str) -> IdentityRef:
         return IdentityRef(PLATFORM, name, name, username=name, is_chat_admin=name in self.admins)
 
-    def channel(self, room: str | None = None) -> ChannelRef:
+    def channel(self, room: str | None = None, speaker: str | None = None) -> ChannelRef:
         room = room or self.room
+        if room == DIRECT_ROOM and speaker is not None:
+            return ChannelRef(PLATFORM, f"dm:{speaker}", f"dm:{speaker}", is_direct=True)
         return ChannelRef(PLATFORM, room, room)
 
     def parse(self, line: str) -> MessageReceived | None:
@@ -81,14 +96,18 @@ class ConsoleAdapter(Adapter):
         name, text = match.group("name").strip(), match.group("text").strip()
         press = PRESS.match(text)
         button_data = None
+        if press is None and text.lower().startswith("!press"):
+            self.print(f"(console) {text!r}: !press needs a button number, e.g. {name}: !press 1")
+            return None
+        channel = self.channel(speaker=name)
         if press:
-            button_data = self._buttons.get(self.room, {}).get(int(press.group(1)))
+            button_data = self._buttons.get(channel.chat_id, {}).get(int(press.group(1)))
             if button_data is None:
                 self.print(f"(console) there is no button {press.group(1)} in {self.room}")
                 return None
         return MessageReceived(
             event_id=f"console:{uuid.uuid4().hex}",
-            channel=self.channel(),
+            channel=channel,
             sender=self.identity(name),
             text="" if button_data else text,
             message_id=str(next(self._message_ids)),
@@ -100,6 +119,7 @@ class ConsoleAdapter(Adapter):
         event = self.parse(line)
         if event is not None:
             await self.host.receive(event)
+            await self.host.drain()  # the line's replies are printed before the next line is read
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read(), name="console-reader")
@@ -113,18 +133,41 @@ class ConsoleAdapter(Adapter):
 
     async def _read(self) -> None:
         interactive = self.stdin.isatty()
-        loop = asyncio.get_running_loop()
+        if interactive:
+            for line in BANNER:
+                self.print(line.format(admins=", ".join(sorted(self.admins)) or "nobody"))
+        lines = self._pump()
         try:
             while True:
                 if interactive:
                     self.stdout.write(f"[{self.room}] > ")
                     self.stdout.flush()
-                line = await loop.run_in_executor(None, self.stdin.readline)
+                line = await lines.get()
                 if not line:
                     break
                 await self.feed(line)
         finally:
             self.finished.set()
+
+    def _pump(self) -> asyncio.Queue[str]:
+        """Lines of stdin, read by a daemon thread (``""`` at the end), so that stopping never waits for one."""
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str] = asyncio.Queue()
+
+        def put(line: str) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the process is stopping
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+
+        def read() -> None:
+            try:
+                for line in iter(self.stdin.readline, ""):
+                    put(line)
+            except (OSError, ValueError):  # stdin closed under us
+                pass
+            put("")
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        return lines
 
     # -- outbound ----------------------------------------------------------------------------------
     def print(self, text: str) -> None:

@@ -5,8 +5,10 @@ each platform update into a :class:`core.events.MessageReceived` with a stable `
 (``"<platform>:<update id>"``) and hands it to :meth:`AdapterHost.receive`, which returns once the
 event's effects are committed (so the adapter may acknowledge the update to the platform). Outbound,
 :meth:`Adapter.send` renders an :class:`core.events.OutgoingMessage` as the platform can: buttons as an
-inline keyboard on Telegram, numbered text elsewhere; files as uploads or saved files. ``send`` may queue
-(flood control) but must keep the order of messages to one chat.
+inline keyboard on Telegram, numbered text elsewhere; files as uploads or saved files. The core calls
+``send`` from its outbox (:mod:`core.delivery`), one message at a time per chat, and deletes the stored
+message only when ``send`` returns: so ``send`` returns once the platform has accepted the message, raises
+:class:`RetryLater` for a failure another try may fix, and raises anything else for a refusal for good.
 
 Adapters are found by name in the entry-point group ``linli.adapters``: each entry point is an
 :class:`AdapterSpec`, which names the settings section the adapter owns (``[telegram]``) and its pydantic
@@ -35,6 +37,21 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "linli.adapters"
 
 
+class RetryLater(Exception):
+    """``Adapter.send`` could not deliver now, and another try may work (a network error, a 5xx, a 429).
+
+    ``after``: how long the platform asked us to wait (seconds), else the core backs off on its own.
+    ``uncertain``: the request may have reached the platform although its answer was lost (a read
+    timeout), so the message may already show; the core waits its longest pause (``delivery.retry_cap``)
+    before the next try, so a short loss of answers costs at most one extra copy.
+    """
+
+    def __init__(self, reason: str, *, after: float | None = None, uncertain: bool = False) -> None:
+        super().__init__(reason)
+        self.after = after
+        self.uncertain = uncertain
+
+
 @dataclass(frozen=True)
 class MenuEntry:
     """One command as a platform's command menu lists it."""
@@ -51,7 +68,8 @@ class AdapterHost(Protocol):
         ...
 
     async def drain(self) -> None:
-        """Wait until every event accepted so far has been handled and its replies handed to ``send``."""
+        """Wait until every event accepted so far has been handled and its replies delivered, for at most
+        ``delivery.drain_seconds`` (what is not delivered by then stays in the outbox for the next start)."""
         ...
 
     def translator(self, language: str | None) -> Translator:
@@ -112,7 +130,10 @@ class Adapter(ABC):
 
     @abstractmethod
     async def send(self, message: OutgoingMessage) -> str | None:
-        """Send (or queue) a message; returns the platform's message id when known."""
+        """Deliver ``message`` and return once the platform accepted it (its message id, when known).
+
+        Raise :class:`RetryLater` when another try may succeed; any other exception means the platform
+        refused the message for good (it is logged and not tried again)."""
 
     def web_routes(self) -> list[WebRoute]:
         """Routes the adapter needs on linli's web server (a webhook), with absolute paths."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,21 +24,27 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 from tortoise.transactions import in_transaction
 
+from core import outbox
 from core.adapter import Adapter
 from core.builtin import CorePlugin
-from core.bus import EventBus, Subscription
+from core.bus import BusClosed, EventBus, StoredReplies, Subscription
 from core.commands import Command
 from core.config import ConfigError, Settings
 from core.context import CommandContext
+from core.deadletters import DEAD_LETTER_AFTER, set_aside
+from core.delivery import Delivery
 from core.dialogs import Dialogs
 from core.events import DomainEvent, Event, MessageReceived, OutgoingMessage, PluginToggled
 from core.i18n import Catalogs, Translator
 from core.identity import Channel, Community, Membership, User, membership_for, user_for
+from core.inputs import clean_event
 from core.plugin_manager import PluginManager
+from core.refusal import Hint
 from core.router import Router
 from core.scheduler import JobContext, Scheduler
 from core.scope import community_mark
 from core.services import AdapterServices, PluginServices
+from core.storage import is_unavailable
 from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -62,6 +69,8 @@ class Application:
         self.plugins = PluginManager(settings.plugins)
         self.router = Router(self, Dialogs())
         self.bus = EventBus(self, max_pending=settings.bus.max_pending)
+        self.delivery = Delivery(self, settings.delivery)
+        self._failed_events: dict[str, int] = {}
         self.services = PluginServices(self)
         self.adapter_services = AdapterServices(self)
         self.scheduler = Scheduler(
@@ -85,7 +94,8 @@ class Application:
     def _wire_plugins(self) -> None:
         unknown = sorted(set(self.settings.plugin) - set(self.plugins.manifests) - set(self.settings.plugins.blocked))
         if unknown:
-            raise ConfigError(f"invalid settings: [plugin.{unknown[0]}] names no installed plugin "
+            where = self.settings.where("plugin", unknown[0])
+            raise ConfigError(f"invalid settings:\n  plugin.{unknown[0]} ({where}): there is no such plugin "
                               f"(installed: {', '.join(self.plugins.names) or 'none'})")
         self.catalogs.load_dir(CORE_LOCALES)
         for manifest in self.plugins.manifests.values():
@@ -111,7 +121,8 @@ class Application:
         overrides = self.plugins.overrides(community_id, plugin)
         unknown = sorted(set(base) - set(model.model_fields))
         if unknown:
-            raise ConfigError(f"invalid settings in [plugin.{plugin}]: no setting called {', '.join(unknown)} "
+            raise ConfigError(f"invalid settings:\n  plugin.{plugin}.{unknown[0]} "
+                              f"({self.settings.where('plugin', plugin, unknown[0])}): there is no such setting "
                               f"(settings of {plugin}: {', '.join(model.model_fields) or 'none'})")
         try:
             return model.model_validate({**base, **overrides})
@@ -126,6 +137,10 @@ class Application:
         await self.refresh_state()
         await self.scheduler.ensure_periodic()
         await self.plugins.fan_out("linli_startup", None)
+
+    async def start_delivery(self) -> None:
+        """Start sending replies, beginning with the outbox's backlog; after the adapters have started."""
+        await self.delivery.start()
 
     async def refresh_state(self) -> None:
         """Reload what is cached in memory (plugin states, chat bindings) from the database.
@@ -143,19 +158,80 @@ class Application:
             await asyncio.sleep(every_seconds)
             try:
                 await self.refresh_state()
+                await self.delivery.adopt()
             except Exception:
                 log.exception("refreshing cached state failed")
 
     async def stop_core(self) -> None:
         await self.bus.close()
         await self.scheduler.stop()
+        await self.delivery.stop()
         await self.plugins.fan_out("linli_shutdown", None)
+
+    async def settle(self) -> None:
+        """Wait until every accepted event is handled and every reply it caused delivered or given up."""
+        while True:
+            await self.bus.join()
+            await self.delivery.join()
+            if self.bus.pending == 0 and self.delivery.busy_lanes == 0:
+                return
+
+    async def accept(self, event: MessageReceived) -> bool:
+        """Handle a platform event for an adapter: True once committed, False for a duplicate.
+
+        Raises when the event could not be handled, so the adapter does not acknowledge it and offers it
+        again: always while the database is unavailable; for any other failure up to
+        ``DEAD_LETTER_AFTER`` times, after which the event is set aside (:mod:`core.deadletters`),
+        apologised for, and reported as handled.
+        """
+        try:
+            handled = await self.bus.publish_and_wait(event)
+        except BusClosed:
+            raise
+        except Exception as error:
+            if is_unavailable(error):
+                raise
+            tries = self._failed_events[event.event_id] = self._failed_events.get(event.event_id, 0) + 1
+            if len(self._failed_events) > 10_000:  # bounded: forget the oldest counts
+                self._failed_events.pop(next(iter(self._failed_events)))
+            if tries < DEAD_LETTER_AFTER:
+                raise
+            await self._set_aside(event, error)
+            self._failed_events.pop(event.event_id, None)
+            return True
+        self._failed_events.pop(event.event_id, None)
+        return handled
+
+    def _private_words(self, event: MessageReceived) -> bool:
+        """Whether the message is a command whose words must not be kept (``Command.private_words``)."""
+        first = event.text.strip().split(maxsplit=1)[0] if event.text.strip() else ""
+        if not first.startswith(("/", "／")):
+            return False
+        cmd = self.router.table.find(first[1:].split("@", 1)[0])
+        return cmd is not None and (cmd.private_words or any(s.private_words for s in cmd.subcommands))
+
+    async def _set_aside(self, event: MessageReceived, error: BaseException) -> None:
+        log.error("event %s failed %d times and is set aside as a dead letter (linli deadletters list): %r",
+                  event.event_id, DEAD_LETTER_AFTER, error)
+
+        kept = event
+        if self._private_words(event):
+            kept = replace(event, text="", mentions=(), attachments=())
+            error = RuntimeError(f"{type(error).__name__} (the words of this command are not kept)")
+
+        async def store(uow: UnitOfWork) -> None:
+            if await set_aside(kept, error, uow.now):
+                uow.send(self.apology(event))
+
+        await self.bus.run_in_transaction(store)
 
     def now(self) -> datetime:
         return self.clock()
 
     async def receive(self, event: Event) -> None:
         """Accept a platform event without waiting for it (tests and tools; adapters use their host)."""
+        if isinstance(event, MessageReceived):  # made safe as an adapter's would be (core.inputs)
+            event = clean_event(event, self.settings.bus.max_message_chars)
         await self.bus.publish(event)
 
     async def run_in_transaction(self, work: Callable[[UnitOfWork], Any]) -> Any:
@@ -179,16 +255,28 @@ class Application:
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         return in_transaction()
 
-    async def deliver(self, messages: list[OutgoingMessage]) -> None:
-        for message in messages:
-            adapter = self.adapters.get(message.channel.platform)
-            if adapter is None:
-                log.warning("no adapter for %s; dropped: %s", message.channel.platform, message.text[:80])
-                continue
-            try:
-                await adapter.send(message)
-            except Exception:
-                log.exception("sending to %s failed", message.channel.key)
+    async def store_replies(self, messages: list[OutgoingMessage]) -> StoredReplies:
+        popups = tuple(m for m in messages if m.popup_for is not None)
+        lasting = [m for m in messages if m.popup_for is None]
+        rows = await outbox.store(lasting, self.now(), self.delivery.owner)
+        return StoredReplies(tuple((row_id, m, outbox.lane_of(m)) for row_id, m in rows), popups)
+
+    async def deliver(self, replies: StoredReplies) -> None:
+        if replies.rows:  # handed over before anything else can run
+            self.delivery.hand([(row_id, m) for row_id, m, _ in replies.rows], [lane for _, _, lane in replies.rows])
+        for popup in replies.popups:  # answers a press being handled now: shown at once, or not at all
+            adapter = self.adapters.get(popup.channel.platform)
+            if adapter is not None:
+                await self._send_popup(adapter, popup)
+
+    async def _send_popup(self, adapter: Adapter, popup: OutgoingMessage) -> None:
+        try:
+            await adapter.send(popup)
+        except Exception as error:
+            log.warning("a pop-up for %s could not be shown: %s", popup.channel.key, error)
+
+    def adapter_for(self, platform: str) -> Adapter | None:
+        return self.adapters.get(platform)
 
     async def _commands_changed(self, event: PluginToggled, uow: UnitOfWork) -> None:
         """A community switched a plugin, so its command menus change: tell the adapters, after the commit
@@ -244,7 +332,7 @@ class Application:
             self.remember_language(community)
         language = community.language if community else (user.language or event.sender.language)
         return CommandContext(self.services, uow, self.translator(language), event=event, user=user,
-                              community=community, membership=membership)
+                              community=community, membership=membership, speakers=self.router.speakers)
 
     async def _community_of_private_chat(self, event: MessageReceived, user: User) -> Community | None:
         """In a private chat with the bot: the community a pressed button belongs to (a private notice's
@@ -285,6 +373,28 @@ class Application:
         )
         return bool(answer)
 
+    async def verifiable_badges(self, community_id: int) -> frozenset[str]:
+        """The badges some plugin enabled in the community can verify (``linli_verifiable_badges``)."""
+        answers = await self.plugins.fan_out("linli_verifiable_badges", community_id, community_id=community_id)
+        return frozenset(badge for _plugin, badges in answers for badge in badges)
+
+    async def whoami_lines(self, community_id: int, user_id: int, language: str,
+                           hint: Callable[..., Awaitable[str]] | None = None) -> list[str]:
+        """What enabled plugins tell a person about themselves in ``/whoami``, in their own domains; a
+        :class:`Hint` value is spelled by ``hint`` (the scope's, so it reaches the bot where it is read)."""
+        lines: list[str] = []
+        for plugin, items in await self.plugins.fan_out(
+            "linli_whoami_lines", community_id, community_id=community_id, user_id=user_id
+        ):
+            t = self.translator(language, plugin)
+            for message, values in items:  # string values may be msgids too (a badge's name)
+                shown = {k: t(v) if isinstance(v, str) and v else v for k, v in values.items()}
+                for k, v in values.items():
+                    if isinstance(v, Hint):
+                        shown[k] = await hint(v.command, *v.args) if hint else f"/{v.command}"
+                lines.append(t(message, **shown))
+        return lines
+
     async def render_names(self, community_id: int | None, user_ids: list[int]) -> dict[int, str]:
         """Display names with every enabled plugin's decorations: the one way names are shown."""
         users = {u.id: u.display_name for u in await User.filter(id__in=user_ids)}
@@ -296,8 +406,15 @@ class Application:
                 for user_id, mark in decorations.items():
                     marks.setdefault(user_id, []).append(mark)
         return {
-            uid: " ".join([users.get(uid, f"#{uid}"), *marks.get(uid, [])]) for uid in user_ids
+            uid: " ".join([unmarked(users.get(uid, "")) or f"#{uid}", *marks.get(uid, [])]) for uid in user_ids
         }
+
+
+def unmarked(name: str) -> str:
+    """A display name without symbols (emoji) and their joiners: marks beside names are the plugins' to
+    give, so ``李四🚩`` cannot pass for a verified party member. Costs no query."""
+    return "".join(ch for ch in name if ch not in "\ufe0f\u200d\u20e3"
+                   and unicodedata.category(ch) not in ("So", "Sk")).strip()
 
 
 def _owned(cmd: Command, plugin: str) -> Command:

@@ -6,16 +6,15 @@ with a translatable message; the router shows it together with the usage line.
 
 from __future__ import annotations
 
-import io
 import re
-import shlex
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.i18n import N_, Translator
-from core.refusal import Refusal
+from core.refusal import Hint, Refusal
 
 if TYPE_CHECKING:
     from core.context import CommandContext
@@ -42,28 +41,81 @@ def split_words(text: str) -> list[str]:
     return split_with_rests(text)[0]
 
 
-def split_with_rests(text: str) -> tuple[list[str], list[str]]:
+#: Every quote that may open a quoted word, with the one that closes it.
+OPENERS = {'"': '"', "'": "'", **QUOTES}
+
+
+class Rests(Sequence[str]):
+    """``rests[i]``: the text after the first ``i`` words, exactly as typed, made only when asked for.
+
+    Keeping a copy of the rest of the line after every word made parsing quadratic (a 100 kB line took
+    gigabytes); this holds one offset per word instead.
+    """
+
+    def __init__(self, text: str, offsets: Sequence[int]) -> None:
+        self._text = text
+        self._offsets = list(offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return Rests(self._text, self._offsets[index])
+        return self._text[self._offsets[index]:].strip().replace(FULLWIDTH_SPACE, " ")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Rests({list(self)!r})"
+
+
+def split_with_rests(text: str) -> tuple[list[str], Rests]:
     """Words, and for each count ``i`` of words the text after the first ``i`` of them, as typed.
 
-    A free-text argument after quoted words needs the raw remainder *after those words*, not after as
-    many space-separated pieces (a quoted word may contain spaces).
+    A word that starts with a quote (``"``, ``'``, ``“``, ``「``, ``『``, ``‘``) runs to the matching closing
+    quote, spaces included; quotes anywhere else are kept as typed (``小王's``), and an opening quote that
+    is never closed is an ordinary character. One pass over the line: linear in its length, whatever it
+    holds (each kind of closing quote is searched for at most until it is known to be absent).
     """
-    text = text.replace(FULLWIDTH_SPACE, " ")
-    for opening, closing in QUOTES.items():
-        text = re.sub(re.escape(opening) + "(.*?)" + re.escape(closing), lambda m: shlex.quote(m.group(1)), text)
-    stream = io.StringIO(text)
-    lexer = shlex.shlex(stream, posix=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    words, rests = [], [text.strip()]
-    try:
-        while (word := lexer.get_token()) is not None:
-            words.append(word)
-            rests.append(text[stream.tell():].strip())
-    except ValueError:  # an unbalanced quote: fall back to plain words rather than refuse
-        plain = text.split()
-        return plain, [" ".join(plain[i:]) for i in range(len(plain) + 1)]
-    return words, rests
+    words: list[str] = []
+    offsets = [0]
+    missing: set[str] = set()  # closing quotes known not to occur any further on
+    length = len(text)
+    position = 0
+    while True:
+        while position < length and (text[position].isspace() or text[position] == FULLWIDTH_SPACE):
+            position += 1
+        if position >= length:
+            break
+        closing = OPENERS.get(text[position])
+        end = -1
+        if closing is not None and closing not in missing:
+            end = text.find(closing, position + 1)
+            if end < 0:
+                missing.add(closing)
+        if end >= 0:
+            word = text[position + 1:end]
+            position = end + 1
+        else:
+            start = position
+            while position < length and not (text[position].isspace() or text[position] == FULLWIDTH_SPACE):
+                position += 1
+            word = text[start:position]
+        words.append(word)
+        offsets.append(position)
+    return words, Rests(text, offsets)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a step-by-step question adds for an argument whose answers depend on the community (an optional
+    ``async def offer(ctx) -> Offer`` of its type): lines that explain, and options shown numbered and as
+    buttons. The type's ``convert`` accepts an option and its number alike."""
+
+    lines: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
 
 
 class ArgType(Protocol):
@@ -137,6 +189,11 @@ class Choice:
         return self.options[key]
 
 
+#: Days people name in words, relative to today.
+RELATIVE_DAYS = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "后天": 2, "day-after-tomorrow": 2,
+                 "yesterday": -1, "昨天": -1, "前天": -2}
+
+
 @dataclass(frozen=True)
 class Date:
     """A day: 2026-12-31, 12-31, 12月31日, today/今天, tomorrow/明天, or +N days."""
@@ -146,14 +203,14 @@ class Date:
 
     async def convert(self, raw: str, ctx: CommandContext) -> date:
         today = ctx.local_day()
-        word = raw.lower()
-        relative = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "后天": 2, "day-after-tomorrow": 2}
-        if word in relative:
-            return today + timedelta(days=relative[word])
+        # A Chinese keyboard types full-width digits and dashes (１２－３１); they mean the same day.
+        word = unicodedata.normalize("NFKC", raw).strip().lower().replace("—", "-").replace("～", "-")
+        if word in RELATIVE_DAYS:  # 昨天 is a day too: the caller says it has passed, rather than "no date"
+            return today + timedelta(days=RELATIVE_DAYS[word])
         if re.fullmatch(r"\+\d{1,3}", word):
             return today + timedelta(days=int(word[1:]))
         for pattern in (r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", r"(\d{1,2})[-/.月](\d{1,2})日?"):
-            match = re.fullmatch(pattern, raw)
+            match = re.fullmatch(pattern, word)
             if not match:
                 continue
             parts = [int(p) for p in match.groups()]
@@ -169,6 +226,17 @@ class Date:
         raise Refusal(N_("{value} is not a date (try 2026-12-31 or 12-31)"), value=raw)
 
 
+#: Why someone named is unknown, and what helps: the bot learns people when they write in the chat (on
+#: Telegram in privacy mode, only when they send a command).
+UNKNOWN_PERSON = N_("I don't know {value} in this community yet: I get to know people when they write here. "
+                    "Ask them to send {command} here once, or tap their name to mention them.")
+
+
+def excerpt(text: str, limit: int = 40) -> str:
+    """A short excerpt of typed text for an error reply: never echo a whole flood back into the chat."""
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
 @dataclass(frozen=True)
 class Mention:
     """Someone in this community, written ``@name``; resolves to a :class:`core.identity.User`."""
@@ -179,7 +247,7 @@ class Mention:
     async def convert(self, raw: str, ctx: CommandContext) -> Any:
         user = await ctx.resolve_mention(raw)
         if user is None:
-            raise Refusal(N_("I don't know {value} in this community yet"), value=raw)
+            raise Refusal(UNKNOWN_PERSON, value=excerpt(raw), command=Hint("whoami"))
         return user
 
 

@@ -6,8 +6,11 @@ busy partition handles its events strictly in order. Each event is handled in on
 the platform event id is marked processed there (so a redelivery is a no-op, across restarts too; the
 router takes the mark itself only for messages that ask for something, so chatter writes nothing), every
 subscriber runs in its own savepoint (a failing one is rolled back, logged and apologised for; the others
-and the bus go on), domain events published meanwhile are handled in the same transaction, and the
-outbox is sent after the commit.
+and the bus go on), domain events published meanwhile are handled in the same transaction, the replies
+are stored in the outbox in that transaction too (:mod:`core.outbox`), and sent after the commit
+(:mod:`core.delivery`). A subscriber failing because the database is unreachable or busy fails the whole
+event instead (nothing is committed, nothing apologised for), so the adapter does not acknowledge it and
+offers it again later.
 
 A broker-backed bus (Redis Streams, NATS JetStream) offers the same ``subscribe``/``publish``/``join``/
 ``close``; plugins cannot tell them apart.
@@ -25,6 +28,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.events import Event, MessageReceived, OutgoingMessage, PluginToggled
+from core.storage import is_unavailable
 from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -68,9 +72,31 @@ class BusHost(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
-    async def deliver(self, messages: list[OutgoingMessage]) -> None: ...
+    async def store_replies(self, messages: list[OutgoingMessage]) -> StoredReplies:
+        """Write ``messages`` to the outbox inside the current transaction."""
+        ...
+
+    async def deliver(self, replies: StoredReplies) -> None:
+        """Start sending replies whose transaction has committed."""
+        ...
 
     def apology(self, event: MessageReceived) -> OutgoingMessage: ...
+
+
+@dataclass(frozen=True)
+class StoredReplies:
+    """Replies written to the outbox (row id, message, lane), and pop-ups, which answer a button press
+    being handled right now and are shown at once or not at all (never stored)."""
+
+    rows: tuple[tuple[int, OutgoingMessage, str], ...] = ()
+    popups: tuple[OutgoingMessage, ...] = ()
+
+
+def describe(event: Event) -> str:
+    """An event as logs name it: its id and kind, never its words or who said them (a rating, a
+    badge request's note or a name has no place in a log file)."""
+    event_id = getattr(event, "event_id", None)
+    return f"{type(event).__name__} {event_id}" if event_id else type(event).__name__
 
 
 class BusClosed(RuntimeError):
@@ -88,6 +114,7 @@ class EventBus:
         self._idle = asyncio.Event()
         self._idle.set()
         self._closed = False
+        self._database_away = False
         self.handled = 0
         self.duplicates = 0
         self.failures = 0
@@ -144,11 +171,19 @@ class EventBus:
                 event, done = queue[0]
                 try:
                     handled = await self.handle(event)
+                    if self._database_away:
+                        log.warning("the database is back; events are handled again")
+                        self._database_away = False
                     if done is not None and not done.done():
                         done.set_result(handled)
-                except Exception as exc:  # handle() isolates subscribers; this is the commit or send failing
+                except Exception as exc:  # handle() isolates subscribers; this is the database failing
                     self.failures += 1
-                    log.exception("event %r could not be handled", event)
+                    if is_unavailable(exc):
+                        if not self._database_away:  # once per outage, not once per event and retry
+                            log.warning("events wait: the database is unavailable (%s)", exc)
+                            self._database_away = True
+                    else:
+                        log.exception("event %s could not be handled", describe(event))
                     if done is not None and not done.done():
                         done.set_exception(exc)
                 finally:
@@ -171,19 +206,16 @@ class EventBus:
                 self.duplicates += 1
                 log.info("duplicate event %s ignored", uow.event_key)
                 return False
-            todo: deque[Event] = deque([event])
-            while todo:
-                current = todo.popleft()
-                await self._run_subscribers(current, uow)
-                todo.extend(uow.take_events())
+            await self._run_all(event, uow)
+            replies = await self._host.store_replies(uow.outbox) if uow.outbox and not uow.duplicate else None
         if uow.duplicate:  # found by the router, before it changed anything
             self.duplicates += 1
             log.info("duplicate event %s ignored", uow.event_key)
             return False
         uow.committed()
         self.handled += 1
-        if uow.outbox:
-            await self._host.deliver(uow.outbox)
+        if replies is not None:
+            await self._host.deliver(replies)
         return True
 
     async def run_in_transaction(self, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
@@ -191,15 +223,21 @@ class EventBus:
         uow = UnitOfWork(now=self._host.now())
         async with self._host.transaction():
             result = await work(uow)
-            todo: deque[Event] = deque(uow.take_events())
-            while todo:
-                current = todo.popleft()
-                await self._run_subscribers(current, uow)
-                todo.extend(uow.take_events())
+            for current in uow.take_events():
+                await self._run_all(current, uow)
+            replies = await self._host.store_replies(uow.outbox) if uow.outbox else None
         uow.committed()
-        if uow.outbox:
-            await self._host.deliver(uow.outbox)
+        if replies is not None:
+            await self._host.deliver(replies)
         return result
+
+    async def _run_all(self, event: Event, uow: UnitOfWork) -> None:
+        """``event`` and the domain events its subscribers publish, in order, in this transaction."""
+        todo: deque[Event] = deque([event])
+        while todo:
+            current = todo.popleft()
+            await self._run_subscribers(current, uow)
+            todo.extend(uow.take_events())
 
     def _claims_up_front(self, event: Event) -> bool:
         """Whether to mark the event processed before any subscriber runs: unless every subscriber that
@@ -228,14 +266,16 @@ class EventBus:
             try:
                 async with self._host.transaction():  # a savepoint: a failure undoes only this subscriber
                     await subscription.handler(event, uow)
-            except Exception:
+            except Exception as error:
+                if is_unavailable(error):
+                    raise  # not this subscriber's fault: the whole event waits for the database
                 self.failures += 1
                 uow.rollback_to(mark)
                 log.exception(
-                    "subscriber %s of plugin %s failed on %r",
+                    "subscriber %s of plugin %s failed on %s",
                     getattr(subscription.handler, "__qualname__", subscription.handler),
                     subscription.plugin,
-                    event,
+                    describe(event),
                 )
                 if isinstance(event, MessageReceived):
                     uow.send(self._host.apology(event))

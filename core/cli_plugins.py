@@ -30,6 +30,8 @@ async def list_plugins(settings: Settings, community_name: str | None) -> list[s
             state = ""
             if community is not None:
                 state = "  on" if app.plugins.is_enabled(community.id, manifest.name) else "  off"
+                if app.plugins.is_new(community.id, manifest.name):
+                    state = f"  off (new since the community began: linli plugins enable {manifest.name})"
             else:
                 state = "  default on" if app.plugins.default_enabled(manifest.name) else "  default off"
             requires = f"  requires {', '.join(manifest.requires)}" if manifest.requires else ""
@@ -46,6 +48,9 @@ async def set_plugin(settings: Settings, community_name: str, plugin: str, enabl
     try:
         await app.plugins.load_state()
         community = await _community(community_name)
+        if plugin not in app.plugins.names:  # the chat's wording ("Send /plugins") would not help here
+            raise ConfigError(f"there is no plugin called {plugin!r} (installed: {', '.join(app.plugins.names)}); "
+                              "`linli plugins list` shows them")
 
         async def toggle(uow: UnitOfWork) -> bool:
             changed = await app.plugins.set_enabled(community.id, plugin, enabled, uow)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from core.arguments import Arg, Rest, split_with_rests, unquote_phrase
+from core.arguments import Arg, Rest, excerpt, split_with_rests, unquote_phrase
 from core.i18n import N_, Translator
 from core.permissions import Role
 from core.refusal import Refusal
@@ -40,6 +40,9 @@ class Command:
     subcommands: tuple[Command, ...] = ()
     #: The parent's name for a subcommand (``project``), so usage reads ``/project new <title>``.
     parent: str | None = None
+    #: What people type after it is theirs alone (an anonymous rating): if the core ever sets the message
+    #: aside as a dead letter, its words are not kept.
+    private_words: bool = False
 
     @property
     def spellings(self) -> tuple[str, ...]:
@@ -99,7 +102,8 @@ class Command:
             else:
                 raws[arg.name] = None
         if position < len(words):
-            raise Refusal(N_("too many arguments: {extra}"), usage=True, extra=" ".join(words[position:]))
+            extra = excerpt(" ".join(words[position:position + 20]))
+            raise Refusal(N_("too many arguments: {extra}"), usage=True, extra=extra)
         return raws
 
     def first_missing(self, raws: dict[str, str | None]) -> int | None:
@@ -129,6 +133,7 @@ def command(
     needs_community: bool = True,
     dialog: bool = False,
     subcommands: Iterable[Command] = (),
+    private_words: bool = False,
 ) -> Callable[[CommandHandler], Command]:
     """Declare a chat command; the decorated coroutine receives ``ctx`` and the converted arguments."""
 
@@ -143,6 +148,7 @@ def command(
             needs_community=needs_community,
             dialog=dialog,
             subcommands=tuple(replace(s, parent=name) for s in subcommands),
+            private_words=private_words,
         )
 
     return declare
@@ -165,7 +171,7 @@ class ParsedLine:
     name: str
     words: list[str]
     #: ``rests[i]``: the text after the first ``i`` words, as typed (for free-text arguments).
-    rests: list[str]
+    rests: Sequence[str]
 
     @property
     def rest(self) -> str:
@@ -182,7 +188,8 @@ def parse_line(text: str) -> ParsedLine | None:
     stripped = text.strip()
     if not stripped or stripped[0] not in "/／":
         return None
-    head, _, rest = stripped[1:].replace("\u3000", " ").partition(" ")
+    # "/ claim 1": a space typed after the slash (phone keyboards add one) still means /claim.
+    head, _, rest = stripped[1:].replace("\u3000", " ").lstrip(" ").partition(" ")
     name = head.split("@", 1)[0]
     if not name:
         return None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from core.adapter import AdapterSpec, installed_adapters
 
@@ -27,6 +27,15 @@ ENV_ALIASES: dict[str, tuple[str, ...]] = {
     "LINLI_DATABASE_URL": ("database", "url"),
     "LINLI_TELEGRAM_TOKEN": ("telegram", "token"),
 }
+#: ``LINLI_SECRET_<PLUGIN>``: a plugin's own secret (the ratings plugin's HMAC key), read by the plugin with
+#: :func:`env_secret`; never a setting, and refused as ``secret`` in a ``[plugin.<name>]`` table.
+SECRET_PREFIX = "LINLI_SECRET_"
+
+
+def env_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The secret of plugin ``name`` from ``LINLI_SECRET_<NAME>``; None when it is not set (or blank)."""
+    value = (os.environ if environ is None else environ).get(SECRET_PREFIX + name.upper(), "").strip()
+    return value or None
 
 
 class ConfigError(Exception):
@@ -34,7 +43,8 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf and nan are no durations or counts anyone means (tick_seconds = inf would never tick)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DatabaseSettings(_Section):
@@ -49,8 +59,20 @@ class DatabaseSettings(_Section):
 
 
 class BusSettings(_Section):
-    max_pending: int = Field(1000, ge=1, description="events accepted but not yet handled, before publish waits")
+    max_pending: int = Field(1000, ge=1, le=1_000_000,
+                             description="events accepted but not yet handled, before publish waits")
     dedupe_days: int = Field(7, ge=1, description="how long processed platform event ids are remembered")
+    max_message_chars: int = Field(4096, ge=64, le=100_000,
+                                   description="longer messages are refused unread (core.inputs)")
+
+
+class DeliverySettings(_Section):
+    """How long the bot keeps trying to say something (the outbox, :mod:`core.delivery`)."""
+
+    ttl_seconds: float = Field(21600.0, gt=0, le=30 * 86400, description="give a message up after this long")
+    retry_base: float = Field(1.0, gt=0, le=3600, description="first wait after a failed send, seconds")
+    retry_cap: float = Field(300.0, gt=0, le=86400, description="longest wait between two tries, seconds")
+    drain_seconds: float = Field(10.0, ge=0, le=3600, description="at a graceful stop, how long to keep sending")
 
 
 class WebSettings(_Section):
@@ -60,7 +82,7 @@ class WebSettings(_Section):
 
 
 class SchedulerSettings(_Section):
-    tick_seconds: float = Field(1.0, gt=0)
+    tick_seconds: float = Field(1.0, gt=0, le=3600)
     lease_seconds: int = Field(300, ge=1)
 
 
@@ -70,7 +92,7 @@ class PluginSettings(_Section):
     #: Plugins not loaded at all on this installation.
     blocked: list[str] = Field(default_factory=list)
     #: How often a running process re-reads plugin states changed elsewhere (CLI, other workers).
-    refresh_seconds: float = Field(30.0, gt=0)
+    refresh_seconds: float = Field(30.0, ge=0.5, le=86400)
 
 
 def _default_adapters() -> list[str]:
@@ -85,9 +107,10 @@ class Settings(BaseModel):
 
     language: Literal["zh_CN", "en"] = "zh_CN"
     timezone: str = "Asia/Shanghai"
-    adapters: list[str] = Field(default_factory=_default_adapters)
+    adapters: list[str] = Field(default_factory=_default_adapters, min_length=1)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
@@ -102,6 +125,15 @@ class Settings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("a time zone name such as Asia/Shanghai") from None
         return value
+
+    #: Where the settings came from (file, its text, the variables that set keys), for :meth:`where`.
+    _source: tuple[str, str, dict[tuple[str, ...], str]] = PrivateAttr(default=("settings.toml", "", {}))
+
+    def where(self, *keys: str) -> str:
+        """Where a key was set, for an error message: ``settings.toml:12`` or ``environment variable LINLI_…``."""
+        path, text, origins = self._source
+        variable = next((var for k, var in origins.items() if keys[: len(k)] == k or k[: len(keys)] == keys), None)
+        return f"environment variable {variable}" if variable else f"{path}:{_line_of(text, keys)}"
 
     def adapter_section(self, section: str) -> dict[str, Any]:
         """The table of an adapter's section (validated at load time by the adapter's model)."""
@@ -128,11 +160,13 @@ def load_settings(
     if path is not None:
         path = Path(path)
         if path.exists():
-            file_text = path.read_text(encoding="utf-8")
+            file_text = _read_settings_file(path)
             try:
                 data = tomllib.loads(file_text)
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            except RecursionError:
+                raise ConfigError(f"{path}: not valid TOML: tables or lists nested too deeply") from None
         elif environ.get("LINLI_SETTINGS"):
             raise ConfigError(f"settings file {path} (from LINLI_SETTINGS) does not exist")
     for keys in sorted(secret_keys):
@@ -142,6 +176,12 @@ def load_settings(
                 f"{path}:{_line_of(file_text, keys)}: {'.'.join(keys)} is a secret; "
                 f"set it in the environment variable {var} instead of the file"
             )
+    for name, table in (data.get("plugin") or {}).items():
+        if isinstance(table, dict) and "secret" in table:
+            raise ConfigError(
+                f"{path}:{_line_of(file_text, ('plugin', name, 'secret'))}: plugin.{name}.secret is a secret; "
+                f"set it in the environment variable {SECRET_PREFIX}{name.upper()} instead of the file"
+            )
     origins: dict[tuple[str, ...], str] = {}
     for var, value in environ.items():
         env_keys = _env_keys(var)
@@ -149,10 +189,21 @@ def load_settings(
             continue
         _put(data, env_keys, _parse_env_value(value))
         origins[env_keys] = var
+    for name, table in (data.get("plugin") or {}).items():  # LINLI_PLUGIN__<NAME>__SECRET: no setting either
+        if isinstance(table, dict) and "secret" in table:
+            raise ConfigError(
+                f"environment variable {origins.get(('plugin', name, 'secret'), '?')}: plugin.{name}.secret is a "
+                f"secret; set it in the environment variable {SECRET_PREFIX}{name.upper()} instead")
+    if data.get("adapters") == []:  # would start, connect nothing and exit 0 without a word
+        variable = origins.get(("adapters",))
+        where = f"environment variable {variable}" if variable else f"{path}:{_line_of(file_text, ('adapters',))}"
+        raise ConfigError(f"invalid settings:\n  adapters = [] ({where}): expected at least one adapter to run "
+                          f"(installed: {', '.join(sorted(specs)) or 'none'})")
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path, file_text, origins, secret_keys)) from None
+    settings._source = (str(path), file_text, origins)
     unknown = [name for name in settings.adapters if name not in specs]
     if unknown:
         line = next((var for k, var in origins.items() if k == ("adapters",)), None)
@@ -162,9 +213,11 @@ def load_settings(
     for section, value in list((settings.model_extra or {}).items()):
         spec = next((s for s in specs.values() if s.section == section), None)
         if spec is None:
+            variable = next((var for k, var in origins.items() if k[:1] == (section,)), None)
+            where = f"environment variable {variable}" if variable else f"{path}:{_line_of(file_text, (section,))}"
             raise ConfigError(
-                f"invalid settings:\n  {section} ({path}:{_line_of(file_text, (section,))}): expected no such "
-                f"setting (check the spelling; adapters installed: {', '.join(sorted(specs)) or 'none'})")
+                f"invalid settings:\n  {section} ({where}): there is no such setting (check the spelling; "
+                f"adapters installed: {', '.join(sorted(specs)) or 'none'})")
         if spec.settings_model is not None:
             try:
                 validated = spec.settings_model.model_validate(value)
@@ -174,6 +227,20 @@ def load_settings(
             assert settings.model_extra is not None
             settings.model_extra[section] = validated
     return settings
+
+
+def _read_settings_file(path: Path) -> str:
+    """The file's text, or one line saying why it cannot be read (a folder, no permission, not UTF-8)."""
+    if path.is_dir():
+        raise ConfigError(f"settings file {path} is a folder, not a file; `linli init {path / 'settings.toml'}` "
+                          "writes one there")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 "
+                          "(settings.toml is TOML, which is always UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"settings file {path} cannot be read: {exc.strerror or exc}") from None
 
 
 def adapter_settings(settings: Settings, spec: AdapterSpec) -> Any:
@@ -193,6 +260,8 @@ def _env_keys(var: str) -> tuple[str, ...] | None:
     if var in ENV_ALIASES:
         return ENV_ALIASES[var]
     if not var.startswith(ENV_PREFIX) or var == "LINLI_SETTINGS" or var.startswith("LINLI_REQUIRE_"):
+        return None
+    if var.startswith(SECRET_PREFIX):  # a plugin reads its own (env_secret); not a setting
         return None
     if var.startswith("LINLI_TEST"):
         return None
@@ -234,6 +303,8 @@ def _line_of(text: str, keys: tuple[str, ...]) -> int | str:
         header = re.match(r"^\[\s*([^\]]+?)\s*\]$", line)
         if header:
             section = tuple(part.strip().strip('"') for part in header.group(1).split("."))
+            if section == tuple(keys):  # the key is a table: its header is where it is set
+                return number
             continue
         match = re.match(r'^"?([\w.\-]+)"?\s*=', line)
         if match:
@@ -241,6 +312,41 @@ def _line_of(text: str, keys: tuple[str, ...]) -> int | str:
             if full == tuple(keys[: len(full)]) and len(full) >= 1:
                 return number
     return "?"
+
+
+#: pydantic's error types as what an operator should write instead, in plain words.
+EXPECTATIONS = {
+    "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+    "float_parsing": "a number", "float_type": "a number", "finite_number": "a finite number",
+    "bool_parsing": "true or false", "bool_type": "true or false",
+    "string_type": "text in quotes", "list_type": 'a list, such as ["console"]',
+    "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
+    "greater_than": "a number greater than {gt}", "greater_than_equal": "a number of at least {ge}",
+    "less_than": "a number less than {lt}", "less_than_equal": "a number of at most {le}",
+    "too_short": "at least {min_length} entries", "too_long": "at most {max_length} entries",
+    "string_too_short": "at least {min_length} characters", "string_too_long": "at most {max_length} characters",
+    "literal_error": "one of {expected}",
+}
+
+
+def _expectation(error: Any) -> str:
+    """One plain phrase for what was expected: not pydantic's "Input should be …"."""
+    template = EXPECTATIONS.get(error["type"])
+    if template is not None:
+        try:
+            return template.format(**(error.get("ctx") or {}))
+        except (KeyError, IndexError):
+            pass
+    message = str(error["msg"]).removeprefix("Value error, ")
+    for prefix in ("Input should be ", "Value should be "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def _shown(value: Any) -> str:
+    """The value as written, cut short: an error line is one line."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "…"
 
 
 def _describe(
@@ -252,12 +358,12 @@ def _describe(
         keys = prefix + tuple(str(part) for part in error["loc"])
         key = ".".join(keys)
         value = error.get("input")
-        if error["type"] == "extra_forbidden":
-            expectation = "no such setting (check the spelling)"
-        else:
-            expectation = error["msg"].removeprefix("Value error, ")
         where = next((var for k, var in origins.items() if keys[: len(k)] == k), None)
         location = f"environment variable {where}" if where else f"{path}:{_line_of(text, keys)}"
-        shown = "***" if keys[:2] in secret_keys else repr(value)
-        lines.append(f"  {key} = {shown} ({location}): expected {expectation}")
+        if error["type"] == "extra_forbidden":
+            # Never the value: a misspelt secret (LINLI_TELEGRAM__TOKEM) holds the secret itself.
+            lines.append(f"  {key} ({location}): there is no such setting (check the spelling)")
+            continue
+        shown = "***" if keys[:2] in secret_keys else _shown(value)
+        lines.append(f"  {key} = {shown} ({location}): expected {_expectation(error)}")
     return "\n".join(lines)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 from core.events import ChannelRef, MessageReceived, OutgoingFile, OutgoingMessage
 from core.i18n import N_
-from core.identity import Community, Membership, User, find_members_by_name, user_for
+from core.identity import Community, Membership, User, find_members_by_name, membership_for, user_for
 from core.permissions import Role, allows
 from core.refusal import Refusal
 from core.scope import Buttons, Scope, _frozen_buttons
+from core.speakers import RecentSpeakers
 
 #: The longest @name anyone can have (platform usernames and display names are shorter).
 MAX_NAME = 128
@@ -27,6 +28,11 @@ class CommandContext(Scope):
     user: User = field(default=None)  # type: ignore[assignment]
     community: Community | None = None
     membership: Membership | None = None
+    #: People who spoke in chats without a command, not yet stored (core.speakers).
+    speakers: RecentSpeakers | None = None
+    #: Set by a handler whose every answer tells something personal (a badge not shown): from then on its
+    #: replies, and the router's refusal, go to the asker alone unless a reply says ``private=False``.
+    private_answers: bool = False
 
     def __post_init__(self) -> None:
         if self.community is not None:
@@ -54,10 +60,22 @@ class CommandContext(Scope):
         if self.community is None:
             return None
         users = await find_members_by_name(self.community.id, self.event.channel.platform, name)
+        if not users and self.speakers is not None:
+            # Someone who only chatted here: stored now, the first time a command needs them.
+            keys = list(dict.fromkeys([self.event.channel.key, *(c.key for c in await self.channels())]))
+            for ref in self.speakers.find(keys, name):
+                user = await user_for(ref)
+                await membership_for(self.community.id, user.id)
+                users.append(user)
         if len(users) > 1:
             raise Refusal(N_("Several people here are called {value}; use their @username, or tap their name "
                              "to mention them."), usage=True, value=raw)
         return users[0] if users else None
+
+    async def is_member(self, user_id: int) -> bool:
+        """Whether ``user_id`` belongs to this community: an id typed or pressed from elsewhere means nobody."""
+        return self.community is not None and await Membership.exists(community_id=self.community.id,
+                                                                      user_id=user_id)
 
     async def _preferred_channels(self) -> list[ChannelRef]:
         here = [] if self.event.channel.is_direct else [self.event.channel]
@@ -69,10 +87,11 @@ class CommandContext(Scope):
         return self.host.latin_commands_only(self.event.channel.platform) or await super().latin_commands_only()
 
     # -- answering ---------------------------------------------------------------------------------
-    def reply(self, text: str, *, buttons: Buttons = (), private: bool = False,
+    def reply(self, text: str, *, buttons: Buttons = (), private: bool | None = None,
               files: Sequence[OutgoingFile] = (), asks: bool = False) -> None:
-        """Answer in the chat the command came from (``private``: to the asker alone; ``asks``: a question
-        whose answer is the person's next plain message)."""
+        """Answer in the chat the command came from (``private``: to the asker alone, by default when
+        :attr:`private_answers` is set; ``asks``: a question whose answer is the person's next plain message)."""
+        private = self.private_answers if private is None else private
         self.uow.send(
             OutgoingMessage(
                 channel=self.event.channel,

@@ -81,6 +81,9 @@ class MessageReceived(Event):
     button_token: str | None = None
     reply_to_message_id: str | None = None
     received_at: datetime | None = None
+    #: Set by the core (:mod:`core.inputs`) when the text was longer than ``bus.max_message_chars``: that
+    #: limit. ``text`` then holds only its first characters, and the router refuses it unread.
+    over_limit: int | None = None
 
     def partition_key(self) -> str:
         return f"channel:{self.channel.key}"
@@ -113,6 +116,10 @@ class OutgoingMessage:
     reply_to_message_id: str | None = None
     private_to: IdentityRef | None = None
     sensitive: bool = False
+    #: A private notice that must not surface in the group at all, not even as a prompt to open a chat
+    #: (a ratings reminder: the prompt alone would tell the group who has not rated): dropped if it
+    #: cannot go privately.
+    private_only: bool = False
     popup_for: str | None = None
     files: tuple[OutgoingFile, ...] = ()
     #: A question the person answers with a plain message (a dialog step): a platform that delivers only

@@ -17,6 +17,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from core.bus import Subscription
+    from core.cli import CliCommand
     from core.commands import Command
     from core.manifest import PluginManifest
     from core.scheduler import JobSpec
@@ -62,6 +63,16 @@ def linli_web_routes() -> list[WebRoute]:
 
 
 @hookspec
+def linli_cli_commands() -> list[CliCommand]:
+    """Subcommands the plugin adds to the ``linli`` command line (``linli export hours …``), as
+    :class:`core.cli.CliCommand`\\ s: their words, help, options, and an async ``run`` that gets the parsed
+    arguments and a :class:`core.cli.CliContext` (settings, the open database, communities by name).
+    Words the core uses (``run``, ``migrate`` …) are not available to plugins.
+    """
+    raise NotImplementedError
+
+
+@hookspec
 async def linli_decorate_names(community_id: int, user_ids: list[int]) -> dict[int, str]:
     """Marks to show beside people's names (e.g. the party badge 🚩), by user id.
 
@@ -76,6 +87,39 @@ async def linli_user_has_badge(community_id: int, user_id: int, badge: str) -> b
     """Whether a person holds a verified badge (e.g. ``"party_member"``); ``None``: not mine to say.
 
     First result wins. Lets a plugin ask about badges without importing the plugin that grants them.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+async def linli_verifiable_badges(community_id: int) -> list[str]:
+    """The badges (named as :func:`linli_user_has_badge` is asked) this plugin can verify in a community.
+
+    Asked of the plugins enabled there, and the answers joined. A plugin offering an option that depends
+    on a badge (claims' 党员优先 needs ``"party_member"``) refuses it when nobody can grant the badge,
+    instead of publishing something nobody can use.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+async def linli_whoami_lines(community_id: int, user_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """What a person reads about themselves in ``/whoami`` (e.g. their badges, hidden ones too).
+
+    ``(msgid, values)`` pairs, translated by the core in the plugin's own domain (string values too, so a
+    value may be a msgid such as a badge's name). They may be private
+    (a badge the person has not chosen to show), so in a group chat the core sends them to the person
+    alone. Return an empty list when there is nothing to say.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+async def linli_published_results(community_id: int) -> dict[str, Any] | None:
+    """Results a plugin has published for everyone in a community (the ratings plugin's red and black list),
+    as plain JSON under readable keys, for the web board; None when there is nothing published.
+
+    Only what was announced in the chats: never anything sealed, never who did what.
     """
     raise NotImplementedError
 

@@ -6,9 +6,11 @@ jobs), says no by raising :class:`Refusal`, and talks to other plugins only thro
 See ``docs/architecture.md`` and ``docs/plugins.md``.
 """
 
-from core.arguments import Arg, Choice, Date, Int, Mention, Rest, Text, when
+from core.arguments import Arg, Choice, Date, Int, Mention, Offer, Rest, Text, when
 from core.bus import Subscription
+from core.cli import CliCommand, CliContext
 from core.commands import Command, command, group, parse_line, sub
+from core.config import env_secret
 from core.context import CommandContext
 from core.events import (
     Attachment,
@@ -25,6 +27,7 @@ from core.events import (
     PointsBooked,
 )
 from core.hookspecs import hookimpl
+from core.households import households_of, verified_households
 from core.i18n import N_, NP_
 from core.identity import User
 from core.manifest import PluginManifest
@@ -33,6 +36,7 @@ from core.points import PointsEntry, balance_of, is_booked
 from core.refusal import Hint, Person, Plural, Refusal
 from core.scheduler import JobContext, JobSpec
 from core.scope import Scope
+from core.secrets import register_secret
 from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
 
@@ -45,6 +49,8 @@ __all__ = [
     "Button",
     "ChannelRef",
     "Choice",
+    "CliCommand",
+    "CliContext",
     "Command",
     "CommandContext",
     "Date",
@@ -56,6 +62,7 @@ __all__ = [
     "JobSpec",
     "Mention",
     "MessageReceived",
+    "Offer",
     "OutgoingFile",
     "OutgoingMessage",
     "Person",
@@ -76,10 +83,14 @@ __all__ = [
     "WebRoute",
     "balance_of",
     "command",
+    "env_secret",
     "group",
     "hookimpl",
+    "households_of",
     "is_booked",
     "parse_line",
+    "register_secret",
     "sub",
+    "verified_households",
     "when",
 ]

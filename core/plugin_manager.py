@@ -18,6 +18,7 @@ import importlib.metadata
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import pluggy
@@ -34,6 +35,11 @@ from core.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 CORE = "core"
 ENTRY_POINT_GROUP = "linli.plugins"
+#: ``PluginState`` rows of this (no real) community record when this installation first ran each plugin.
+SEEN = 0
+#: Plugins that came before that record was kept: on an installation that has never recorded, these are
+#: not "new" (every other plugin found then is).
+PREDATING_THE_RECORD = frozenset({"claims", "thanks"})
 
 
 class PluginState(Model):
@@ -58,6 +64,10 @@ class PluginManager:
         self._settings = settings
         self._state: dict[tuple[int, str], bool] = {}
         self._overrides: dict[tuple[int, str], dict[str, Any]] = {}
+        #: When this installation first ran each plugin, and when each community was created: the default
+        #: applies only to a community created after its plugin appeared (see :meth:`is_new`).
+        self._first_seen: dict[str, datetime] = {}
+        self._created: dict[int, datetime] = {}
 
     # -- discovery ---------------------------------------------------------------------------------
     def load_builtins(self, package: str = "plugins") -> None:
@@ -168,15 +178,47 @@ class PluginManager:
         if community_id is None or name not in self.manifests:
             return False
         state = self._state.get((community_id, name))
-        return self.default_enabled(name) if state is None else state
+        if state is not None:
+            return state
+        return self.default_enabled(name) and not self.is_new(community_id, name)
+
+    def is_new(self, community_id: int, name: str) -> bool:
+        """A plugin that appeared (an upgrade, an install) after the community was created, which nobody has
+        switched there yet: it stays off until an organizer enables it, unless the settings name it
+        (``enabled_by_default = ["badges"]``; ``"*"`` means only "for communities to come")."""
+        if (community_id, name) in self._state or name in self._settings.enabled_by_default:
+            return False
+        first_seen, created = self._first_seen.get(name), self._created.get(community_id)
+        return first_seen is not None and created is not None and created < first_seen
 
     def enabled_in(self, community_id: int) -> list[str]:
         return [n for n in self.names if self.is_enabled(community_id, n)]
 
     async def load_state(self) -> None:
-        rows = await PluginState.all()
+        from core.identity import Community  # the manager's models must not need the core's at import time
+
+        if any(name not in self._first_seen for name in self.names):
+            await self._record_first_seen()
+        rows = await PluginState.exclude(community_id=SEEN)
         self._state = {(s.community_id, s.plugin): s.enabled for s in rows if s.enabled is not None}
         self._overrides = {(s.community_id, s.plugin): dict(s.settings) for s in rows if s.settings}
+        self._created = dict(await Community.all().values_list("id", "created_at"))  # type: ignore[arg-type]
+
+    async def _record_first_seen(self) -> None:
+        """Note, once per installation, when each installed plugin was first run (concurrent starts agree:
+        the first row written wins)."""
+        rows = await PluginState.filter(community_id=SEEN)
+        recorded = {row.plugin for row in rows}
+        now = datetime.now(UTC)
+        epoch = datetime(2000, 1, 1, tzinfo=UTC)
+        new = [PluginState(community_id=SEEN, plugin=name, enabled=None, settings={
+            "first_seen": (epoch if not recorded and name in PREDATING_THE_RECORD else now).isoformat()})
+            for name in self.names if name not in recorded]
+        if new:
+            await PluginState.bulk_create(new, ignore_conflicts=True)
+            rows = await PluginState.filter(community_id=SEEN)
+        self._first_seen = {row.plugin: datetime.fromisoformat(row.settings["first_seen"]) for row in rows
+                            if isinstance(row.settings, dict) and "first_seen" in row.settings}
 
     def overrides(self, community_id: int | None, name: str) -> dict[str, Any]:
         if community_id is None:

@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from core.arguments import Text, unquote_phrase
+from core.arguments import Offer, Text, unquote_phrase
 from core.commands import Command, ParsedLine, parse_line
 from core.context import CommandContext
 from core.dialogs import SKIP_WORDS, Dialogs, PendingDialog
-from core.events import MessageReceived, OutgoingMessage
+from core.events import Button, MessageReceived, OutgoingMessage
 from core.i18n import N_, Translator
 from core.permissions import ROLE_PLURALS
 from core.refusal import Refusal
 from core.scope import community_mark
+from core.speakers import RecentSpeakers
 from core.unit_of_work import UnitOfWork
 
 NOT_SET_UP = N_("This chat is not set up yet. A chat admin can start with /setup <community name>.")
@@ -87,6 +88,8 @@ class Router:
         self.host = host
         self.dialogs = dialogs
         self.table = CommandTable()
+        #: Who spoke where, in memory: plain chat writes nothing, yet its speakers can be named (core.speakers).
+        self.speakers = RecentSpeakers()
 
     def visible(self, cmd: Command, ctx: CommandContext) -> bool:
         """Whether ``cmd`` may be offered to this caller here (enabled plugin, sufficient role)."""
@@ -98,9 +101,13 @@ class Router:
 
     # -- entry -------------------------------------------------------------------------------------
     async def on_message(self, event: MessageReceived, uow: UnitOfWork) -> None:
+        if event.over_limit is not None:  # refused before any parsing, so its length costs nothing
+            await self._too_long(event, uow, event.over_limit)
+            return
         text = community_mark(event.button_data)[1] if event.button_data is not None else event.text
         parsed = parse_line(text)
         if parsed is None:
+            self.speakers.saw(event)
             if text.strip():
                 await self._answer(event, uow, text.strip())
             return
@@ -108,6 +115,17 @@ class Router:
             return
         ctx = await self.host.command_context(event, uow)
         await self.dispatch(ctx, parsed)
+
+    async def _too_long(self, event: MessageReceived, uow: UnitOfWork, limit: int) -> None:
+        """A message over ``bus.max_message_chars``: refused when it is a command or the answer to a question
+        (saying the limit, never echoing it); chatter that long is simply not read."""
+        if not event.text.lstrip().startswith(("/", "／")) and await self.dialogs.pending(event) is None:
+            return
+        if not await uow.mark_processed():
+            return
+        ctx = await self.host.command_context(event, uow)
+        await self._refuse(ctx, None, Refusal(N_("That message is too long: I read at most {limit} characters. "
+                                                 "Please send a shorter one."), limit=limit))
 
     async def dispatch(self, ctx: CommandContext, parsed: ParsedLine) -> None:
         cmd = self.table.find(parsed.name)
@@ -180,14 +198,20 @@ class Router:
         ctx.reply(text)
 
     # -- dialogs -----------------------------------------------------------------------------------
-    def _question(self, ctx: CommandContext, cmd: Command, index: int) -> str:
+    async def _question(self, ctx: CommandContext, cmd: Command,
+                        index: int) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+        """The question for argument ``index``; an argument type with an ``offer`` (the choices depend on the
+        community) adds its lines and numbered options, the options also as buttons that answer it."""
         arg = cmd.args[index]
         steps = cmd.prompted()
         where = f"({steps.index(index) + 1}/{len(steps)}) " if len(steps) > 1 else ""
         lines = [where + ctx.t(arg.prompt or arg.name)]
+        offer_of = getattr(arg.type, "offer", None)
+        offer: Offer = await offer_of(ctx) if offer_of is not None else Offer()
+        lines += [*offer.lines, *(f"{n}. {option}" for n, option in enumerate(offer.options, 1))]
         stop = N_("(send skip to skip this one, /cancel to stop)") if arg.optional else N_("(send /cancel to stop)")
         lines.append(ctx.t(stop))
-        return "\n".join(lines)
+        return "\n".join(lines), tuple((Button(option, option),) for option in offer.options)
 
     async def _missing(self, ctx: CommandContext, cmd: Command, raws: dict[str, str | None], index: int) -> None:
         arg = cmd.args[index]
@@ -197,8 +221,9 @@ class Router:
         given: dict[str, str | None] = {name: raw for name, raw in raws.items() if raw is not None}
         step = self._next_step(cmd, given, 0)
         assert step is not None
+        question, buttons = await self._question(ctx, cmd, step)  # may refuse (not here): then nothing is open
         await self.dialogs.open(ctx.event, cmd.path, given, step, ctx.now())
-        ctx.reply(self._question(ctx, cmd, step), asks=True)
+        ctx.reply(question, buttons=buttons, asks=True)
 
     @staticmethod
     def _next_step(cmd: Command, answers: dict[str, Any], start: int) -> int | None:
@@ -242,7 +267,8 @@ class Router:
         except Refusal as refusal:
             reason = await ctx.refusal_text(refusal)
             if await self.dialogs.failed(dialog, ctx.now()):
-                ctx.reply(reason + "\n" + self._question(ctx, cmd, dialog.step), asks=True)
+                question, buttons = await self._question(ctx, cmd, dialog.step)
+                ctx.reply(reason + "\n" + question, buttons=buttons, asks=True)
             else:
                 again = await ctx.hint(cmd.path)  # spelled so that it reaches the bot on this platform
                 ctx.reply(reason + "\n" + ctx.t("That was the last try; nothing was done. Send {usage} to start "
@@ -252,7 +278,8 @@ class Router:
         step = self._next_step(cmd, dialog.answers, dialog.step + 1)
         if step is not None:
             await self.dialogs.advance(dialog, step, ctx.now())
-            ctx.reply(self._question(ctx, cmd, step), asks=True)
+            question, buttons = await self._question(ctx, cmd, step)
+            ctx.reply(question, buttons=buttons, asks=True)
             return
         await self.dialogs.close(dialog)
         try:

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from core.adapter import Adapter, installed_adapters
 from core.app import Application
 from core.config import ConfigError, Settings, adapter_settings
+from core.database_file import sqlite_file
 from core.migrations import settings_pending
 from core.storage import close_database, database_errors, mask_url, open_database
 from core.web import start_web
@@ -35,7 +36,13 @@ def make_adapter(name: str, app: Application, stdin: TextIO | None, stdout: Text
 async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """Run until the console script ends or a signal arrives; returns the process exit code."""
     out = stdout or sys.stdout
-    pending = await settings_pending(settings)
+    database_file = sqlite_file(settings.database.url)
+    if database_file is not None and not database_file.exists():  # asking would leave an empty file behind
+        print(f"linli: the database at {database_file} is not up to date (it does not exist yet).\n"
+              "Run `linli migrate` first (or `make run`, which does).", file=sys.stderr)
+        return 2
+    async with database_errors(settings.database.url):
+        pending = await settings_pending(settings)
     if pending:
         print(f"linli: the database at {mask_url(settings.database.url)} is not up to date "
               f"({len(pending)} migrations pending, first: {pending[0]}).\n"
@@ -53,10 +60,17 @@ async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO
             adapters.append(adapter)
         await app.start_core()
         if settings.web.enabled:
-            web_runner = await start_web(app, settings.web.host, settings.web.port)
+            try:
+                web_runner = await start_web(app, settings.web.host, settings.web.port)
+            except OSError as exc:  # most often: another linli (a second `make run`) has the port
+                print(f"linli: the web server cannot listen on {settings.web.host}:{settings.web.port} "
+                      f"({exc.strerror or exc}); choose another port with web.port in settings.toml or "
+                      "LINLI_WEB__PORT, or run with --no-web", file=sys.stderr)
+                return 2
             log.info("web server on http://%s:%s/", settings.web.host, settings.web.port)
         for adapter in adapters:
             await adapter.start()
+        await app.start_delivery()
         app.scheduler.start()
         refresher = asyncio.create_task(app.keep_state_fresh(settings.plugins.refresh_seconds))
         try:

@@ -45,6 +45,8 @@ class ScopeHost(Protocol):
 
     async def has_badge(self, community_id: int, user_id: int, badge: str) -> bool: ...
 
+    async def verifiable_badges(self, community_id: int) -> frozenset[str]: ...
+
     async def schedule(self, plugin: str, job: str, at: datetime, *, key: str, community_id: int | None,
                        payload: dict[str, Any]) -> None: ...
 
@@ -138,6 +140,11 @@ class Scope:
         """Whether the person holds a verified badge (e.g. "party_member"), asked of the plugins that grant them."""
         return await self.host.has_badge(self.community_id, user_id, badge)
 
+    async def verifiable_badges(self) -> frozenset[str]:
+        """The badges some plugin enabled here can verify (``"party_member"``…): an option that needs a badge
+        nobody can grant should be refused, not offered."""
+        return await self.host.verifiable_badges(self.community_id)
+
     async def render(self, message: str, values: dict[str, Any]) -> str:
         """Translate ``message`` with ``values`` shown as people read them (names, dates, plurals)."""
         shown: dict[str, Any] = {}
@@ -184,19 +191,21 @@ class Scope:
                                           files=tuple(files)))
 
     async def notify(self, user_id: int, text: str, *, buttons: Buttons = (), sensitive: bool = False,
-                     files: Sequence[OutgoingFile] = ()) -> bool:
+                     files: Sequence[OutgoingFile] = (), private_only: bool = False) -> bool:
         """Tell one person privately: a direct message where the platform allows it and they can be reached.
 
         Otherwise a harmless notice becomes a mention in the group; a ``sensitive`` one (badges,
         certificates, personal data) only a prompt there to open a private chat with the bot, never the
-        content. False when the person has no account on any of the community's platforms.
+        content; a ``private_only`` one not at all. False when the person has no account on any of the
+        community's platforms.
         """
         target = await self._private_target(user_id)
         if target is None:
             return False
         channel, identity = target
         self.uow.send(OutgoingMessage(channel=channel, text=text, buttons=_marked(buttons, self.community_id_),
-                                      private_to=identity, sensitive=sensitive, files=tuple(files)))
+                                      private_to=identity, sensitive=sensitive, files=tuple(files),
+                                      private_only=private_only))
         return True
 
     async def _private_target(self, user_id: int) -> tuple[ChannelRef, IdentityRef] | None:

@@ -8,6 +8,8 @@ router, the plugin manager or the core's tables through them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -19,6 +21,7 @@ from core.adapter import MenuEntry
 from core.events import MessageReceived
 from core.i18n import Translator
 from core.identity import Channel
+from core.inputs import clean_event
 
 if TYPE_CHECKING:
     from core.app import Application
@@ -53,6 +56,9 @@ class PluginServices:
     async def has_badge(self, community_id: int, user_id: int, badge: str) -> bool:
         return await self._app.has_badge(community_id, user_id, badge)
 
+    async def verifiable_badges(self, community_id: int) -> frozenset[str]:
+        return await self._app.verifiable_badges(community_id)
+
     async def schedule(self, plugin: str, job: str, at: datetime, *, key: str, community_id: int | None,
                        payload: dict[str, Any]) -> None:
         scheduler = self._app.scheduler
@@ -85,10 +91,12 @@ class AdapterServices:
         self._app = app
 
     async def receive(self, event: MessageReceived) -> bool:
-        return await self._app.bus.publish_and_wait(event)
+        # Made safe here, once for every adapter and database: no control characters, no unread 1 MB line.
+        return await self._app.accept(clean_event(event, self._app.settings.bus.max_message_chars))
 
     async def drain(self) -> None:
-        await self._app.bus.join()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._app.settle(), self._app.settings.delivery.drain_seconds)
 
     def translator(self, language: str | None) -> Translator:
         return self._app.translator(language)

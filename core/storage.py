@@ -17,6 +17,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
 
 from core.config import ConfigError
+from core.secrets import register_url_password
 
 CORE_MODELS = [
     "core.identity",
@@ -25,9 +26,67 @@ CORE_MODELS = [
     "core.processed",
     "core.scheduler",
     "core.dialogs",
+    "core.households",
     "core.adapter_state",
+    "core.outbox",
+    "core.deadletters",
 ]
 SQLITE_DEFAULT_PRAGMAS = {"busy_timeout": "10000", "synchronous": "NORMAL"}
+
+
+#: Words in database errors that mean "not now" rather than "this is wrong" (SQLite's lock, a server that
+#: went away or is starting, a connection refused or dropped).
+_UNAVAILABLE_WORDS = (
+    "database is locked", "database table is locked", "connection refused", "connection was closed",
+    "connection is closed", "connection reset", "cannot connect", "could not connect", "the database system is",
+    "terminating connection", "server closed the connection", "no connection", "connection does not exist",
+    "pool is closed", "timed out", "timeout",
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be used right now (retry later), not a bug.
+
+    Only errors that come from the database layer count (raised by, or passing through, Tortoise or a
+    driver), so a plugin's own timeout or an unreachable web service is a failure of that event, never
+    a reason to hold every update back.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if not any(_from_database(e) for e in chain):
+        return False
+    for current in chain:
+        if isinstance(current, DBConnectionError | ConnectionError | TimeoutError):
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in _ASYNCPG_UNAVAILABLE:
+            return True
+        text = str(current).lower()
+        if isinstance(current, OperationalError | OSError) and any(w in text for w in _UNAVAILABLE_WORDS):
+            return True
+    return False
+
+
+_DATABASE_MODULES = ("tortoise", "asyncpg", "aiosqlite", "sqlite3", "psycopg")
+
+
+def _from_database(error: BaseException) -> bool:
+    if type(error).__module__.startswith(_DATABASE_MODULES):
+        return True
+    tb = error.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(_DATABASE_MODULES):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+_ASYNCPG_UNAVAILABLE = {
+    "ConnectionDoesNotExistError", "ConnectionFailureError", "CannotConnectNowError", "TooManyConnectionsError",
+    "AdminShutdownError", "CrashShutdownError", "ConnectionRejectionError",
+}
 
 
 def is_sqlite(url: str) -> bool:
@@ -77,6 +136,7 @@ def tortoise_config(url: str, plugin_models: dict[str, list[str]]) -> dict[str, 
     apps: dict[str, Any] = {"core": {"models": CORE_MODELS, "default_connection": "default"}}
     for label, modules in plugin_models.items():
         apps[label] = {"models": modules, "default_connection": "default"}
+    register_url_password(url)  # Tortoise logs the connection parameters, password included, at DEBUG
     return {"connections": {"default": normalise_url(url)}, "apps": apps, "use_tz": True, "timezone": "UTC"}
 
 

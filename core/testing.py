@@ -114,6 +114,7 @@ class Harness:
     async def _start(self) -> None:
         self.app.adapters[PLATFORM] = self.adapter
         await self.app.start_core()
+        await self.app.start_delivery()
 
     async def restart(self) -> None:
         """Stop the application and start a new one on the same database, as after a process restart.
@@ -152,7 +153,7 @@ class Harness:
         """Hand one event to the application and wait until it, and what it caused, is handled."""
         before = len(self.adapter.sent)
         await self.app.receive(event)
-        await self.app.bus.join()
+        await self.app.settle()
         return self.adapter.sent[before:]
 
     async def send(self, name: str, text: str, **options: Any) -> list[str]:
@@ -186,7 +187,9 @@ class Harness:
         """Move the clock (optionally) and run the jobs that are due, as the scheduler loop would."""
         if after is not None:
             self.clock.advance(after)
-        return await self.app.scheduler.run_due()
+        ran = await self.app.scheduler.run_due()
+        await self.app.settle()  # what the jobs said is delivered, as a reply to a message is
+        return ran
 
     def said(self, room: str = DEFAULT_ROOM) -> list[str]:
         return [m.text for m in self.adapter.sent if m.channel.chat_id == room]

@@ -7,16 +7,20 @@ plugin is off, like everything else a disabled plugin does.
 
 from __future__ import annotations
 
+import asyncio
 import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from tortoise import connections
 
+from core.deadletters import DeadLetter
 from core.identity import Community
+from core.outbox import OutboxMessage, OutboxState
 
 if TYPE_CHECKING:
     from core.app import Application
@@ -34,18 +38,37 @@ class WebRoute:
     handler: WebHandler
 
 
+#: Seconds /healthz waits for the database before it answers 503.
+HEALTH_TIMEOUT = 2.0
+
+
+async def _stored_counts() -> tuple[int, int]:
+    await connections.get("default").execute_query("SELECT 1")
+    waiting = await OutboxMessage.filter(state=OutboxState.PENDING).count()
+    dead = await DeadLetter.filter(replayed_at__isnull=True).count()
+    return waiting, dead
+
+
 def build_web_app(app: Application) -> web.Application:
     webapp = web.Application()
     webapp[APP_KEY] = app
     registry = _metrics(app)
 
     async def healthz(request: web.Request) -> web.Response:
-        try:
-            await connections.get("default").execute_query("SELECT 1")
+        try:  # bounded: a database held by another process must not hang the health check
+            waiting, dead = await asyncio.wait_for(_stored_counts(), HEALTH_TIMEOUT)
+        except TimeoutError:
+            return web.json_response({"status": "error", "database": "busy: no answer within "
+                                      f"{HEALTH_TIMEOUT:g} s"}, status=503)
         except Exception as exc:  # the operator needs to see what is wrong, not a 500 page
             return web.json_response({"status": "error", "database": str(exc)}, status=503)
-        return web.json_response({"status": "ok", "pending_events": app.bus.pending,
-                                  "adapters": sorted(app.adapters)})
+        return web.json_response({
+            "status": "ok", "pending_events": app.bus.pending, "adapters": sorted(app.adapters),
+            "outbox": {"waiting": waiting, "sent": app.delivery.sent, "retries": app.delivery.retries,
+                       "expired": app.delivery.expired, "failed": app.delivery.failed},
+            # events the core failed on for a reason of their own: `linli deadletters list`
+            "dead_letters": dead,
+        })
 
     async def metrics(request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -91,6 +114,11 @@ def _metrics(app: Application) -> CollectorRegistry:
         lambda: app.bus.duplicates)
     Gauge("linli_bus_failures", "Failed subscribers since start", registry=registry).set_function(
         lambda: app.bus.failures)
+    for name, what in (("sent", "Messages delivered from the outbox since start"),
+                       ("retries", "Failed delivery attempts that will be tried again, since start"),
+                       ("expired", "Messages given up after delivery.ttl_seconds, since start"),
+                       ("failed", "Messages refused for good or whose answers were lost twice, since start")):
+        Gauge(f"linli_delivery_{name}", what, registry=registry).set_function(partial(getattr, app.delivery, name))
     return registry
 
 

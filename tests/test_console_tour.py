@@ -93,10 +93,11 @@ def test_the_console_tour(database: str) -> None:
     assert "Traceback" not in result.stderr
 
 
-def readme_tour() -> tuple[str, list[str]]:
-    """The README's five-minute tour: what a person types, and what the bot answers, line by line."""
+def readme_tour(after: str = "## 五分钟上手") -> tuple[str, list[str]]:
+    """A tour in the README (the first ```text block after ``after``): what a person types, and what the bot
+    answers, line by line."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## 五分钟上手", 1)[1]
+    section = readme.split(after, 1)[1]
     match = re.search(r"```text\n(.*?)```", section, re.S)
     assert match is not None, "the README's tour is a ```text block"
     lines = match.group(1).splitlines()
@@ -105,8 +106,10 @@ def readme_tour() -> tuple[str, list[str]]:
     return "\n".join(typed) + "\n", answered
 
 
-def test_the_readme_tour_prints_what_the_readme_shows(database: str) -> None:
-    typed, answered = readme_tour()
+@pytest.mark.parametrize("after", ["## 五分钟上手", "**In English.**"])
+def test_the_readme_tour_prints_what_the_readme_shows(database: str, after: str) -> None:
+    """Both tours, from a fresh start; the English one grants a role to someone who only chatted."""
+    typed, answered = readme_tour(after)
     assert len(answered) > 10 and typed.count("\n") > 5
     migrated = linli(["migrate"], database)
     assert migrated.returncode == 0, migrated.stderr

@@ -14,9 +14,10 @@ shows it was handled before. So
 
 Updates of one batch are handed over in order and handled concurrently across communities (the bus
 keeps each community's events in order); the offset moves over the longest handled prefix. An update
-the core fails on is fetched again after a back-off, and skipped with an error in the log after
-``send_attempts`` failures, so one poisoned update cannot stop a bot forever. Nothing is stored
-locally: Telegram keeps unconfirmed updates for 24 hours, and a restart simply asks again.
+the core could not handle (its database is away) is fetched again after a back-off, for as long as it
+takes: nothing is skipped. One that fails for a reason of its own is set aside by the core as a dead
+letter after a few tries, so it cannot stop a bot forever. Nothing is stored locally: Telegram keeps
+unconfirmed updates for 24 hours, and a restart simply asks again.
 
 In webhook mode Telegram posts each update to ``/telegram/…`` on linli's web server. The route checks
 the ``X-Telegram-Bot-Api-Secret-Token`` header (401 without it), waits for the same acceptance and
@@ -29,11 +30,13 @@ query id. The query is answered only after the core committed the press: with th
 refusal, ``OutgoingMessage.popup_for``) as an alert, or plainly so the client's spinner stops. A pop-up the
 query is too old for goes to the presser as a direct message, never into the group.
 
-Sending. :meth:`send` queues into :class:`adapters.telegram.limiter.FloodControl` and returns at once
-(``None``): the bus worker that calls it must not wait minutes for a throttled burst. The limiter
-keeps each chat's order, Telegram's flood limits and ``retry_after`` per chat, and retries network
-errors with capped exponential back-off. A retried send whose first answer was lost on the way may
-show twice; losing replies silently would be worse, and edits are retried safely. A private notice
+Sending. The core's outbox (:mod:`core.delivery`) calls :meth:`send` one message at a time per chat and
+deletes the stored message when it returns. :meth:`send` waits for
+:class:`adapters.telegram.limiter.FloodControl` (Telegram's flood limits per chat, per group and overall)
+and makes one try; a network error, a 5xx or a 429 is raised as :class:`core.adapter.RetryLater` (with
+``retry_after``) and the outbox tries again with back-off for hours. When an answer was lost while
+Telegram is otherwise reachable, the message may already show, and the outbox sends it at most once
+more; edits are retried safely. A private notice
 (``private_to``) goes as a direct message; when Telegram refuses it (the person never pressed Start, or
 blocked the bot) a harmless one is posted in the group with a mention, a ``sensitive`` one only as a
 prompt to open a chat with the bot. Files go by ``sendPhoto``/``sendDocument`` (:mod:`adapters.telegram.sending`).
@@ -102,14 +105,21 @@ from adapters.telegram.mapping import (
 )
 from adapters.telegram.menu import Menu, MenuKey, desired_menus
 from adapters.telegram.popups import Popups, alert_text
-from adapters.telegram.resilience import backoff_delay, call_with_retries, is_transient, retry_after_seconds
+from adapters.telegram.resilience import (
+    answer_lost,
+    backoff_delay,
+    call_with_retries,
+    is_transient,
+    retry_after_seconds,
+)
 from adapters.telegram.roles import AdminCache
 from adapters.telegram.sending import Markup, SendJob, plan
 from adapters.telegram.settings import TelegramSettings
-from core.adapter import Adapter, AdapterHost
+from core.adapter import Adapter, AdapterHost, RetryLater
 from core.config import ConfigError
 from core.events import IdentityRef, MessageReceived, OutgoingMessage
 from core.i18n import Translator
+from core.secrets import register_secret
 from core.web import WebRoute
 
 log = logging.getLogger("adapters.telegram")
@@ -119,7 +129,7 @@ ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "chat_member")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PREFIX = "/telegram/"
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-#: How long stop() waits for accepted events to be handled and their replies to leave.
+#: How long stop() waits for a batch of updates being handed over to finish.
 SHUTDOWN_GRACE = 10.0
 #: Usernames remembered to resolve ``@username`` mentions (Telegram does not say who that is).
 KNOWN_USERS = 5000
@@ -175,31 +185,6 @@ def webhook_secret(settings: TelegramSettings, token: str) -> str:
     return hmac.new(token.encode(), b"linli telegram webhook", hashlib.sha256).hexdigest()
 
 
-class _Redact(logging.Filter):
-    """Masks the bot token, which PTB and httpx put in request URLs and error messages."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self.secret = secret
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is logging's problem to report, not ours to raise
-            return True
-        if self.secret in message:
-            record.msg, record.args = message.replace(self.secret, "<token>"), ()
-        return True
-
-
-def _mask_token_in_logs(token: str) -> None:
-    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ("telegram", "httpx", "httpcore")]
-    for name in {"telegram", "httpx", "httpcore", "adapters.telegram", *names}:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _Redact) and f.secret == token for f in logger.filters):
-            logger.addFilter(_Redact(token))
-
-
 @dataclass
 class _Delivery:
     """One outgoing message, possibly sent as several Telegram messages.
@@ -230,7 +215,10 @@ class TelegramAdapter(Adapter):
             raise ConfigError('telegram.mode = "webhook" needs linli\'s web server: set web.enabled = true '
                               "(and do not pass --no-web), or use polling")
         self._secret = webhook_secret(self.settings, self._token)
-        _mask_token_in_logs(self._token)
+        # PTB and httpx put the token in request URLs, PTB logs setWebhook's secret_token at DEBUG
+        register_secret(self._token, "telegram token")
+        register_secret(self._token.partition(":")[2], "telegram token")
+        register_secret(self._secret, "telegram webhook secret")
         self.latin_commands_only = self.settings.privacy_mode
         self.buttons = ButtonStore(host)
         self.popups = Popups()
@@ -240,7 +228,8 @@ class TelegramAdapter(Adapter):
         self.flood: FloodControl | None = None
         self.conflicts = 0
         self._offset: int | None = None
-        self._failed_updates: dict[int, int] = {}
+        self._progress: OrderedDict[str, int] = OrderedDict()
+        self._receive_failures = 0
         self._known: OrderedDict[str, IdentityRef] = OrderedDict()
         self._migrated: dict[int, int] = {}
         self._menus: dict[MenuKey, Menu] = {}
@@ -271,7 +260,7 @@ class TelegramAdapter(Adapter):
         assert self.bot is not None
         self.me = self.bot.bot
         self.flood = FloodControl(
-            self.settings.limits, attempts=self.settings.send_attempts,
+            self.settings.limits, attempts=1,  # the core's outbox retries, for as long as delivery.ttl_seconds
             retry_base=self.settings.retry_base, retry_cap=self.settings.retry_cap,
         )
         try:
@@ -303,18 +292,10 @@ class TelegramAdapter(Adapter):
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                 await asyncio.wait_for(self._poller, SHUTDOWN_GRACE)
         if self.flood is not None:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._drain(), SHUTDOWN_GRACE)
+            await self.host.drain()  # bounded by delivery.drain_seconds; what is left stays in the outbox
             await self.flood.close()
-            if self.flood.queued:
-                log.warning("telegram: %d messages were still queued at shutdown", self.flood.queued)
         if self.bot is not None:
             await self.bot.shutdown()
-
-    async def _drain(self) -> None:
-        assert self.flood is not None
-        await self.host.drain()
-        await self.flood.drain()
 
     async def run_until_done(self) -> None:
         """Runs until a fatal problem (the token was revoked): then raises it, so the process ends."""
@@ -429,18 +410,21 @@ class TelegramAdapter(Adapter):
     async def _handle_polled(self, updates: Sequence[Update]) -> float | None:
         """Hand a batch to the core and move the offset past what it accepted.
 
-        Returns None when all of it was accepted, else how long to wait before fetching again.
+        Returns None when all of it was accepted, else how long to wait before fetching again. Nothing is
+        skipped: the core raises only while an update can still be handled later (the database is away),
+        and sets aside an update that fails for a reason of its own after a few tries.
         """
         results = await self._process(updates)
         for update, result in zip(updates, results, strict=True):
             if isinstance(result, BaseException):
-                tries = self._failed_updates[update.update_id] = self._failed_updates.get(update.update_id, 0) + 1
-                if tries < self.settings.send_attempts:
-                    log.warning("telegram: update %s was not handled (%r); it will be fetched again",
+                self._receive_failures += 1
+                if self._receive_failures == 1:
+                    log.warning("telegram: update %s was not handled (%r); fetching it again until it is",
                                 update.update_id, result)
-                    return backoff_delay(tries - 1, self.settings.retry_base, self.settings.retry_cap)
-                log.error("telegram: update %s failed %d times and is skipped: %r", update.update_id, tries, result)
-            self._failed_updates.pop(update.update_id, None)
+                return backoff_delay(self._receive_failures - 1, self.settings.retry_base, self.settings.retry_cap)
+            if self._receive_failures:
+                log.warning("telegram: updates are handled again")
+                self._receive_failures = 0
             self._offset = update.update_id + 1
         return None
 
@@ -620,9 +604,7 @@ class TelegramAdapter(Adapter):
         except TelegramError as error:  # too old (redelivered after a restart): say it privately instead
             log.info("telegram: could not answer button press %s with a pop-up (%s); telling the presser "
                      "privately", token, self._scrub(str(error)))
-            if self.flood is not None and not self.flood.closed:
-                await self._enqueue(OutgoingMessage(channel=event.channel, text=text, private_to=event.sender),
-                                    quiet=True)
+            self._quietly(OutgoingMessage(channel=event.channel, text=text, private_to=event.sender), quiet=True)
 
     async def _answer(self, query_id: str, text: str | None) -> None:
         try:
@@ -638,8 +620,7 @@ class TelegramAdapter(Adapter):
                    "“Remain anonymous” in your admin rights to use my commands."),
             reply_to_message_id=str(message.message_id),
         )
-        if self.flood is not None:
-            await self._enqueue(note)
+        self._quietly(note)
 
     def _remember(self, user: User) -> None:
         if user.username:
@@ -673,34 +654,117 @@ class TelegramAdapter(Adapter):
 
     # -- sending -----------------------------------------------------------------------------------
     async def send(self, message: OutgoingMessage) -> str | None:
-        """Queue ``message`` (returns None at once); it leaves as Telegram's limits allow, in chat order.
+        """Deliver ``message`` within Telegram's limits; returns once Telegram accepted all its parts.
 
-        A pop-up for a button press still being handled is held and shown on the button after the commit.
+        Called by the core's outbox, one message at a time per chat. A failure another try may fix is
+        raised as :class:`core.adapter.RetryLater` (with Telegram's ``retry_after``); a message of several
+        parts goes on from the part that failed. A pop-up for a button press still being handled is held
+        and shown on the button after the commit.
         """
         if message.popup_for is not None and self.popups.offer(message):
             return None
         if self.flood is None or self.flood.closed:
-            log.warning("telegram: not running; a message to %s was dropped", message.channel.key)
-            return None
-        await self.flood.wait_for_room()
-        await self._enqueue(message, quiet=message.popup_for is not None)
-        return None
+            raise RetryLater("the Telegram adapter is not running")
+        return await self._deliver(message, quiet=message.popup_for is not None)
 
     async def flush(self) -> None:
-        """Wait until every queued message has been sent (or given up); for tests and shutdown."""
+        """Wait until what the core has to say and the adapter's own notes have left; for tests."""
+        await self.host.drain()
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
         if self.flood is not None:
             await self.flood.drain()
 
-    async def _enqueue(self, message: OutgoingMessage, *, quiet: bool = False) -> None:
-        """Store long button data, then queue the Telegram messages that carry ``message``."""
+    async def _deliver(self, message: OutgoingMessage, *, quiet: bool = False) -> str | None:
         chat_id = self._target(message)
         if chat_id is None:
-            return
-        markup: Markup | None = await self.buttons.markup(message.buttons)
+            return None
+        try:
+            markup: Markup | None = await self.buttons.markup(message.buttons)
+        except Exception as error:  # long button data is stored in the database, which may be away
+            raise RetryLater(f"cannot store the buttons' data ({error})") from error
         if markup is None and message.asks and self.latin_commands_only and not message.channel.is_direct:
             # in privacy mode a plain answer never reaches the bot, a reply to its question does
             markup = ForceReply(selective=True)
-        self._submit(message, chat_id, markup, quiet=quiet)
+        delivery = _Delivery(message, chat_id, message.private_to is not None, markup, quiet)
+        try:
+            return await self._send_parts(delivery)
+        except RetryLater:
+            raise
+        except Exception as error:
+            unreachable = isinstance(error, Forbidden) or (
+                isinstance(error, BadRequest) and "chat not found" in str(error).lower())
+            if unreachable and delivery.private and not message.channel.is_direct:
+                return await self._bounced(delivery)
+            log.warning("telegram: a message to chat %s was refused: %s", chat_id, self._scrub(str(error)))
+            raise
+
+    async def _send_parts(self, delivery: _Delivery, *, entities: tuple[MessageEntity, ...] = ()) -> str | None:
+        """Send the parts not sent yet (a retry goes on where the last try stopped)."""
+        assert self.flood is not None
+        message = delivery.message
+        group = not delivery.private and not message.channel.is_direct
+        parts = plan(message.text, message.files, markup=delivery.markup, entities=entities,
+                     reply_to=None if delivery.private else message.reply_to_message_id,
+                     edit_id=message.edit_message_id)
+        key = message.dedupe_key
+        first_id: str | None = None
+        for index in range(self._progress.get(key, 0) if key else 0, len(parts)):
+            if self.flood.closed:
+                raise RetryLater("the Telegram adapter is stopping")
+            future = self.flood.submit(delivery.chat_id, SendJob(self, delivery.chat_id, parts[index]), group=group)
+            try:
+                result = await future
+            except RetryAfter as error:
+                self._note_progress(key, index)
+                raise RetryLater(f"Telegram's flood control for chat {delivery.chat_id}",
+                                 after=retry_after_seconds(error)) from error
+            except InvalidToken as error:  # the process is about to stop: keep the message for later
+                raise RetryLater("the bot token is no longer accepted") from error
+            except Exception as error:
+                if not is_transient(error):
+                    self._note_progress(key, None)
+                    raise
+                self._note_progress(key, index)
+                uncertain = answer_lost(error) and await self._reachable()
+                raise RetryLater(self._scrub(str(error)) or type(error).__name__, uncertain=uncertain) from error
+            if first_id is None:
+                first_id = str(result)
+        self._note_progress(key, None)
+        return first_id
+
+    def _note_progress(self, key: str | None, index: int | None) -> None:
+        """Remember which part of a message to go on from (by its outbox key), in bounded memory."""
+        if key is None:
+            return
+        self._progress.pop(key, None)
+        if index:
+            self._progress[key] = index
+            while len(self._progress) > KNOWN_USERS:
+                self._progress.popitem(last=False)
+
+    async def _reachable(self) -> bool:
+        """Whether Telegram answers right now: a request whose answer was lost while Telegram works was
+        probably handled (and may show twice if sent again); while Telegram is down, it probably was not."""
+        try:
+            await asyncio.wait_for(self.require_bot().get_me(), timeout=5.0)
+        except Exception:
+            return False
+        return True
+
+    def _quietly(self, message: OutgoingMessage, *, quiet: bool = False) -> None:
+        """Send a message of the adapter's own (a note, a pop-up's stand-in) without the outbox: it
+        answers something that happened just now and is worth nothing after a restart."""
+
+        async def attempt() -> None:
+            try:
+                await self._deliver(message, quiet=quiet)
+            except Exception as error:
+                log.info("telegram: a note to chat %s was not delivered: %s", message.channel.chat_id,
+                         self._scrub(str(error)))
+
+        if self.flood is not None and not self.flood.closed:
+            self._spawn(attempt())
 
     def _target(self, message: OutgoingMessage) -> int | None:
         """The chat to send to: the person's private chat for a private notice, else the message's chat."""
@@ -715,34 +779,7 @@ class TelegramAdapter(Adapter):
             log.warning("telegram: %r is not a Telegram chat id; message dropped", target)
             return None
 
-    def _submit(self, message: OutgoingMessage, chat_id: int, markup: Markup | None, *,
-                quiet: bool = False, entities: tuple[MessageEntity, ...] = ()) -> None:
-        assert self.flood is not None
-        private = message.private_to is not None
-        group = not private and not message.channel.is_direct
-        parts = plan(message.text, message.files, markup=markup, entities=entities,
-                     reply_to=None if private else message.reply_to_message_id, edit_id=message.edit_message_id)
-        delivery = _Delivery(message, chat_id, private, markup, quiet)
-        for index, part in enumerate(parts):
-            future = self.flood.submit(chat_id, SendJob(self, chat_id, part), group=group)
-            future.add_done_callback(partial(self._settled, delivery, index))
-
-    def _settled(self, delivery: _Delivery, index: int, future: asyncio.Future[Any]) -> None:
-        if future.cancelled():
-            return
-        error = future.exception()
-        if error is None:
-            return
-        message = delivery.message
-        unreachable = isinstance(error, Forbidden) or (
-            isinstance(error, BadRequest) and "chat not found" in str(error).lower())
-        if unreachable and delivery.private and not message.channel.is_direct:
-            if index == 0 and self.flood is not None and not self._stopping:
-                self._bounced(delivery)
-            return
-        log.warning("telegram: a message to chat %s was not delivered: %s", delivery.chat_id, self._scrub(str(error)))
-
-    def _bounced(self, delivery: _Delivery) -> None:
+    async def _bounced(self, delivery: _Delivery) -> str | None:
         """A private notice could not go privately (the person never pressed Start, or blocked the bot).
 
         A harmless notice is posted in the group with a mention of the person; a sensitive one (their
@@ -754,22 +791,26 @@ class TelegramAdapter(Adapter):
         if delivery.quiet:
             log.info("telegram: a pop-up for %s could be shown neither on the button nor privately",
                      person.user_id)
-            return
+            return None
+        if message.private_only:  # not even a prompt: it would say in the group whom the notice was for
+            log.info("telegram: a private-only notice for %s could not go privately; dropped", person.user_id)
+            return None
         try:
             group_chat = self.current_chat_id(int(message.channel.chat_id))
         except ValueError:
-            return
+            return None
         t = self._t(person.language)
         name = f"@{person.username}" if person.username else person.display_name
         if message.sensitive:
             text = t("{name}, I cannot write to you privately yet: open a chat with @{bot}, press Start, "
                      "then try again.", name=name, bot=self._me().username)
             note = OutgoingMessage(channel=message.channel, text=text)
-            self._submit(note, group_chat, None, entities=text_mention(person, text, name))
-            return
+            return await self._send_parts(_Delivery(note, group_chat, False, None),
+                                          entities=text_mention(person, text, name))
         text = t("{name}: {text}", name=name, text=message.text) if message.text.strip() else name
         notice = replace(message, text=text, private_to=None, edit_message_id=None)
-        self._submit(notice, group_chat, delivery.markup, entities=text_mention(person, text, name))
+        return await self._send_parts(_Delivery(notice, group_chat, False, delivery.markup),
+                                      entities=text_mention(person, text, name))
 
     def _t(self, language: str | None) -> Translator:
         return self.host.translator(language)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -19,8 +18,11 @@ from typing import TypeVar
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
+from core.backoff import backoff_delay
+
 log = logging.getLogger("adapters.telegram")
 T = TypeVar("T")
+__all__ = ["answer_lost", "backoff_delay", "call_with_retries", "is_transient", "retry_after_seconds"]
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -36,19 +38,21 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return max(seconds, 0.0)
 
 
+#: httpx failures after the whole request may have reached Telegram: only its answer is known to be lost.
+#: (A write timeout or error means the request never fully left, so Telegram cannot have acted on it.)
+_ANSWER_LOST = {"ReadTimeout", "ReadError", "RemoteProtocolError"}
+
+
+def answer_lost(error: BaseException) -> bool:
+    """Whether the request may have been handled although no answer came (so it may show twice if sent
+    again), as opposed to a connection that was never made or an answer that said it failed."""
+    cause = error.__cause__
+    return cause is not None and type(cause).__name__ in _ANSWER_LOST
+
+
 def is_transient(error: BaseException) -> bool:
     """A failure that another try may not meet: connection problems, timeouts, Telegram's 5xx."""
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """The wait before retry number ``attempt + 1``: ``base * 2**attempt``, capped, with jitter.
-
-    "Equal jitter": half of the nominal delay is fixed and half is random, so a crowd of requests that
-    failed together (a Telegram outage) does not come back in lockstep, yet none retries too early.
-    """
-    nominal = min(cap, base * (2 ** min(attempt, 30)))
-    return nominal / 2 + (rng or random).uniform(0, nominal / 2)
 
 
 async def call_with_retries(

@@ -39,7 +39,7 @@ class TelegramSettings(_Section):
     poll_timeout: int = Field(30, ge=1, le=60, description="seconds a getUpdates long poll waits")
     retry_base: float = Field(1.0, gt=0, description="first back-off delay after a network error, seconds")
     retry_cap: float = Field(60.0, gt=0, description="longest back-off delay, seconds")
-    send_attempts: int = Field(6, ge=1, description="tries per message or API call, and per failing update")
+    send_attempts: int = Field(6, ge=1, description="tries of an API call that is not a message (messages: [delivery])")
     admin_cache_seconds: float = Field(600.0, ge=0, description="how long a group's admin list is trusted")
     #: BotFather's group privacy (on unless turned off with /setprivacy): in groups the bot then receives
     #: only commands spelled in Latin letters, so its own hints must say ``/claim 1``, not ``/认领 1``.

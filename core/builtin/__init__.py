@@ -2,7 +2,8 @@
 
 Unlike every other plugin, it is part of the core, so its commands are built with the application they
 manage (the command table for /help, the plugin manager for /enable, channel bindings for /setup). Each
-module holds one family of commands: ``help``, ``community``, ``points``, ``plugins``, ``mydata``.
+module holds one family of commands: ``help``, ``community``, ``points``, ``plugins``, ``mydata``,
+``residents``, ``link``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from core.adapter_state import forget_expired
-from core.builtin import community, help, mydata, plugins, points
+from core.builtin import community, help, link, mydata, plugins, points, residents
 from core.bus import Subscription
 from core.commands import Command
+from core.deadletters import forget_dead_letters
 from core.events import AwardingEvent
 from core.hookspecs import hookimpl
 from core.manifest import PluginManifest
+from core.outbox import forget_undelivered
 from core.processed import forget_older_than
 from core.scheduler import JobContext, JobSpec
 
@@ -35,7 +38,8 @@ class CorePlugin:
     @hookimpl
     def linli_commands(self) -> list[Command]:
         return [*help.commands(self.app), *community.commands(self.app), *points.commands(self.app),
-                *plugins.commands(self.app), *mydata.commands(self.app)]
+                *plugins.commands(self.app), *mydata.commands(self.app), *residents.commands(self.app),
+                *link.commands(self.app)]
 
     @hookimpl
     def linli_subscriptions(self) -> list[Subscription]:
@@ -46,9 +50,12 @@ class CorePlugin:
         return [JobSpec("core.forget_processed_events", self._forget_processed_events, every=timedelta(hours=6))]
 
     async def _forget_processed_events(self, ctx: JobContext) -> None:
-        """Old dedupe marks and expired adapter state (stored button payloads) are dropped."""
+        """Old dedupe marks, expired adapter state (stored button payloads), messages given up and
+        replayed dead letters are dropped: they hold people's words and are no use after a while."""
         await forget_older_than(self.app.settings.bus.dedupe_days)
         await forget_expired(ctx.now())
+        await forget_undelivered(ctx.now() - timedelta(days=self.app.settings.bus.dedupe_days))
+        await forget_dead_letters(ctx.now(), self.app.settings.bus.dedupe_days)
 
     @hookimpl
     async def linli_member_data(self, user_id: int) -> dict[str, object] | None:

@@ -41,6 +41,8 @@ def commands(app: Application) -> list[Command]:
         if ctx.event.channel.is_direct:
             raise Refusal(N_("Please run /setup in the group chat of your community, not in a private chat."))
         if ctx.community is not None:
+            if await recover_organizer(ctx, ctx.community):
+                return
             raise Refusal(N_("This chat already belongs to {community}."), community=ctx.community.name)
         words = name.split(None, 1)
         if words[0].lower() in JOIN_WORDS:
@@ -63,6 +65,20 @@ def commands(app: Application) -> list[Command]:
         ctx.publish(CommunityCreated(community_id=community.id, name=name, organizer_user_id=ctx.user.id))
         ctx.reply(t("Community {name} is set up. {user} is its organizer. Send /help to see what I can do.",
                     name=name, user=await ctx.name(ctx.user.id)))
+
+    async def recover_organizer(ctx: CommandContext, community: Community) -> bool:
+        """An admin of a chat bound to the community is always its organizer again by sending /setup there:
+        otherwise a second organizer could /revoke the group's own admin, who would have no way back."""
+        membership = ctx.membership
+        if not ctx.event.sender.is_chat_admin or membership is None or Role.ORGANIZER.value in membership.roles:
+            return False
+        membership.roles = sorted({*membership.roles, Role.ORGANIZER.value})
+        await membership.save(update_fields=["roles"])
+        ctx.publish(RoleChanged(community_id=community.id, user_id=ctx.user.id, role=Role.ORGANIZER.value,
+                                granted=True, by_user_id=ctx.user.id))
+        ctx.reply(ctx.t("You are an admin of this chat, so you are an organizer of {community} again.",
+                        community=community.name))
+        return True
 
     async def join(ctx: CommandContext, name: str) -> None:
         if not name:
@@ -128,9 +144,17 @@ def commands(app: Application) -> list[Command]:
         held = [Role(r) for r in ctx.membership.role_set() if r in Role._value2member_map_]
         roles = [t(ROLE_LABELS[role]) for role in sorted(held, key=list(Role).index)]
         balance = await balance_of(ctx.community_id, ctx.user.id)
-        ctx.reply(t("You are {user} in {community}. Roles: {roles}. Points: {points}.",
-                    user=await ctx.name(ctx.user.id), community=ctx.community.name, roles=t(", ").join(roles),
-                    points=balance))
+        text = t("You are {user} in {community}. Roles: {roles}. Points: {points}.",
+                 user=await ctx.name(ctx.user.id), community=ctx.community.name, roles=t(", ").join(roles),
+                 points=balance)
+        # What plugins tell the person about themselves may be private (a badge not shown): in a group it goes
+        # to them alone, after the public line.
+        own = await app.whoami_lines(ctx.community_id, ctx.user.id, t.language, hint=ctx.hint)
+        if own and ctx.event.channel.is_direct:
+            text = "\n".join([text, *own])
+        ctx.reply(text)
+        if own and not ctx.event.channel.is_direct:
+            ctx.reply("\n".join(own), private=True)
 
     @command("language", aliases=("语言",), args=(Arg("language", LANGUAGE_CHOICE, label=N_("language")),),
              role=Role.ORGANIZER, help=N_("Choose the language the bot speaks in this community"))

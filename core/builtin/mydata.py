@@ -35,6 +35,7 @@ from core.commands import Command, command
 from core.context import CommandContext
 from core.dialogs import PendingDialog
 from core.events import OutgoingFile
+from core.households import forget_households, households_data, merge_households
 from core.i18n import N_
 from core.identity import Community, Identity, Membership, User, erase_user
 from core.permissions import Role, allows
@@ -182,6 +183,7 @@ async def core_data(user_id: int) -> dict[str, Any] | None:
     entries = await PointsEntry.filter(user_id=user_id).order_by("id")
     community_ids = {*balances, *(e.community_id for e in entries)}
     names = {c.id: c.name for c in await Community.filter(id__in=list(community_ids))}
+    households = await households_data(user_id)
     points = []
     for community_id in sorted(community_ids):
         points.append({
@@ -199,7 +201,7 @@ async def core_data(user_id: int) -> dict[str, Any] | None:
                                "name": i.display_name} for i in identities],
         "memberships": [{"community": m.community.name, "community_id": m.community.id,
                          "roles": sorted(m.role_set()), "verified_resident": m.verified_resident,
-                         "joined": _at(m.joined_at)} for m in memberships],
+                         "households": households.get(m.id, []), "joined": _at(m.joined_at)} for m in memberships],
         "points": points,
         "open_questions": [{"chat": d.channel_key, "command": d.line, "answers": d.answers,
                             "expires": _at(d.expires_at)} for d in await _dialogs_of(identities)],
@@ -215,6 +217,7 @@ async def forget_core(user_id: int, pseudonym: str) -> None:
     dialogs = await _dialogs_of(await Identity.filter(user_id=user_id))
     if dialogs:
         await PendingDialog.filter(id__in=[d.id for d in dialogs]).delete()
+    await forget_households(user_id)
     await erase_user(user_id, pseudonym)
 
 
@@ -233,6 +236,7 @@ async def merge_core(from_user_id: int, into_user_id: int) -> None:
         kept.verified_resident = kept.verified_resident or membership.verified_resident
         kept.joined_at = min(kept.joined_at, membership.joined_at)
         await kept.save(update_fields=["roles", "verified_resident", "joined_at"])
+        await merge_households(membership.id, kept.id)
         await membership.delete()
     await PointsEntry.filter(user_id=from_user_id).update(user_id=into_user_id)
     for balance in await PointsBalance.filter(user_id=from_user_id):

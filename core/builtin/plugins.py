@@ -63,6 +63,8 @@ def commands(app: Application) -> list[Command]:
         lines = [t("Plugins in {community}:", community=ctx.community.name if ctx.community else "")]
         for manifest in manager.iter_manifests():
             state = t("on") if manager.is_enabled(ctx.community_id, manifest.name) else t("off")
+            if manager.is_new(ctx.community_id, manifest.name):  # added since this community began
+                state = t("new, off until an organizer sends /enable {name}", name=manifest.name)
             lines.append(f"• {manifest.name} ({manifest.title(t.language)}): {state}")
         if len(lines) == 1:
             lines.append(t("(no plugins installed)"))

@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from core.plugin import N_, Command, CommandContext, Date, Refusal, when
+from core.plugin import N_, Command, CommandContext, Date, Mention, Refusal, when
 from plugins.claims.service import MAX_POINTS
 from plugins.claims.settings import ClaimsSettings
 
@@ -24,6 +25,16 @@ COUNT = re.compile(r"^([+-]?\d{1,12})\s*(人|个|位|名|块|处|places?)?$", re
 POINTS = re.compile(r"^(?:(\d{1,9})\s*(?:分|积分|pts?|points?)|(?:积分|points?)[:=：]?(\d{1,9}))$",
                     re.IGNORECASE)
 PARTY = re.compile(r"^(?:党员优先|party(?:first)?)(?:[:=：]?(\d{1,5})\s*(?:h|小时)?)?$", re.IGNORECASE)
+#: Words shaped like an option, whatever their number (``-10分``, ``99999999999分``, ``党员优先-3``): an option
+#: with a number out of range is refused with the reason, never taken for the start of the description. The
+#: plain word ``party`` is no option (``party members first`` describes); ``party24``, ``partyfirst`` are.
+POINTS_LIKE = re.compile(r"^(?:([+-]?\d+)\s*(?:分|积分|pts?|points?)|(?:积分|points?)[:=：]?([+-]?\d+))$",
+                         re.IGNORECASE)
+PARTY_LIKE = re.compile(r"^(?:党员优先|partyfirst|party(?=[:=：]?[+-]?\d))(?:[:=：]?([+-]?\d+)\s*(?:h|小时)?)?$",
+                        re.IGNORECASE)
+EACH_LIKE = re.compile(r"^(?:每人|each)[:=：]?([+-]?\d+)\s*(?:个|处|块|places?)?$", re.IGNORECASE)
+#: Service hours per completion (``2小时``, ``1.5h``): a tenth of an hour at most.
+HOURS_OPTION = re.compile(r"^(\d{1,2}(?:\.\d)?)\s*(?:小时|h|hours?)$", re.IGNORECASE)
 PLACE_RANGE = re.compile(
     r"^(?P<prefix>[^\d\s]*)(?P<start>\d{1,4})\s*[-~～—]\s*(?P=prefix)?(?P<end>\d{1,4})$")
 #: A dialog's answer to "how many points?": ``10``, ``10分``, ``10 积分``, ``10 points``.
@@ -145,33 +156,50 @@ class Person:
     async def convert(self, raw: str, ctx: CommandContext) -> int:
         match = re.fullmatch(r"uid:(\d{1,9})", raw)
         if match:
+            # A button's id, or one typed by hand: only someone of this community, else not even a name
+            # from another community may be learned through it.
+            if not await ctx.is_member(int(match.group(1))):
+                raise Refusal(N_("I don't know {value} in this community yet"), value=raw)
             return int(match.group(1))
-        user = await ctx.resolve_mention(raw)
-        if user is None:
-            raise Refusal(N_("I don't know {value} in this community yet"), value=raw)
+        user = await Mention().convert(raw, ctx)
         return int(user.id)
 
 
 @dataclass
 class Options:
     points: int = 0
+    #: Service hours per completion in tenths (``2小时`` → 20, ``1.5h`` → 15), for the service_log plugin.
+    hours_tenths: int = 0
     party_first_hours: int = 0
     per_person: int = 1
     description: str = ""
 
 
+def _number(digits: str) -> int:
+    """An option's number, clamped so that a thousand typed digits stay a (refused) huge number."""
+    sign = -1 if digits.startswith("-") else 1
+    digits = digits.lstrip("+-")
+    return sign * (int(digits) if len(digits) <= 18 else 10**18)
+
+
 def parse_options(text: str | None, settings: ClaimsSettings) -> Options:
-    """Leading words shaped like ``10分``, ``党员优先24``, ``每人2`` are options; the rest describes."""
+    """Leading words shaped like ``10分``, ``党员优先24``, ``每人2`` are options; the rest describes.
+
+    The numbers are checked where the project is made (the service), so ``-10分`` is refused there with the
+    reason, like ``/editproject 1 积分 -10``.
+    """
     options = Options()
     remaining = (text or "").replace("\u3000", " ").strip()
     while remaining:
         word, _, rest = remaining.partition(" ")
-        if match := POINTS.match(word):
-            options.points = int(match.group(1) or match.group(2))
-        elif match := PARTY.match(word):
-            options.party_first_hours = int(match.group(1)) if match.group(1) else settings.party_first_hours
-        elif match := EACH.match(word):
-            options.per_person = int(match.group(1))
+        if match := HOURS_OPTION.match(word):
+            options.hours_tenths = int(Decimal(match.group(1)) * 10)
+        elif match := POINTS_LIKE.match(word):
+            options.points = _number(match.group(1) or match.group(2))
+        elif match := PARTY_LIKE.match(word):
+            options.party_first_hours = _number(match.group(1)) if match.group(1) else settings.party_first_hours
+        elif match := EACH_LIKE.match(word):
+            options.per_person = _number(match.group(1))
         else:
             break
         remaining = rest.strip()

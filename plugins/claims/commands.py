@@ -70,8 +70,11 @@ def _service(ctx: CommandContext) -> ClaimsService:
     async def party_member(user_id: int) -> bool:
         return await ctx.has_badge(user_id, PARTY_BADGE)
 
+    async def party_verifiable() -> bool:
+        return PARTY_BADGE in await ctx.verifiable_badges()
+
     return ClaimsService(ctx.community_id, ctx.settings(ClaimsSettings), ctx.now(), ctx.uow,
-                         badge_check=party_member)
+                         badge_check=party_member, party_verifiable=party_verifiable)
 
 
 def _origin(ctx: CommandContext) -> Origin:
@@ -132,9 +135,18 @@ async def mine(ctx: CommandContext) -> None:
             due = " · " + t("until {date}", date=speaker.when(deadline))
         lines.append(f"{CLAIM_MARK[claim.status]} {speaker.project(claim.project)}{place_mark(claim.place)} — "
                      f"{t(CLAIM_STATUS[claim.status])}{due}")
+    lines = _counted(lines)
     for project, position in result.waiting:
         lines.append(t("Waitlist of {project}: you are #{k}.", project=speaker.project(project), k=position))
     ctx.reply("\n".join(lines))
+
+
+def _counted(lines: list[str]) -> list[str]:
+    """Two places of one project without names read the same: one line with ×2, not two equal lines."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line] = counts.get(line, 0) + 1
+    return [line if n == 1 else f"{line} ×{n}" for line, n in counts.items()]
 
 
 # -- managing projects (organizers) -------------------------------------------------------------------
@@ -168,7 +180,7 @@ async def new_project(ctx: CommandContext, title: str, places: PlacesSpec, deadl
     draft = ProjectDraft(title=title, places=places.count, place_names=places.names, deadline=deadline,
                          points=options.points if points is None else points,
                          party_first_hours=options.party_first_hours, per_person=options.per_person,
-                         description=options.description)
+                         description=options.description, hours_tenths=options.hours_tenths)
     try:
         project = await _service(ctx).create(ctx.user.id, draft)
     except Refusal as refusal:  # the project as given does not work: show how to write it
@@ -285,8 +297,12 @@ async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
                     command=await ctx.hint("grant", mention(ctx.user.display_name), t("volunteer"))))
         return
     speaker = Speaker.for_command(ctx)
-    outcome = await _service(ctx).claim(project, ctx.user.id, place, _origin(ctx))
+    service = _service(ctx)
+    outcome = await service.claim(project, ctx.user.id, place, _origin(ctx))
     name = speaker.project(outcome.project)
+    # While party members come first, a claim says its claimer is one (their badge may be hidden): the
+    # confirmation goes to them alone and the group is not told who claimed.
+    party_only = service.party_window_open(outcome.project) and await service.party_verifiable()
     if outcome.waitlist_position is not None:
         key = (N_("You are already #{k} on the waitlist of {project}.") if outcome.already else
                N_("{project} is full, you are #{k} on the waitlist. You will be told when a place frees up."))
@@ -300,8 +316,12 @@ async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
     taken = outcome.claims[0]
     ctx.reply(t("✅ {user} claimed {project}{place} ({left}). When it is done, send {command} (a photo is "
                 "welcome).", user=await ctx.name(ctx.user.id), project=name, place=place_mark(taken.place),
-                left=speaker.places_left(outcome.project), command=await ctx.hint("done", outcome.project.id)))
-    if outcome.became_full:
+                left=speaker.places_left(outcome.project), command=await ctx.hint("done", outcome.project.id)),
+              private=party_only)
+    if outcome.became_full and party_only:
+        await ctx.announce(t("📣 {project} is fully claimed! Want to help too? {command} puts you on the "
+                             "waitlist.", project=name, command=await ctx.hint("claim", outcome.project.id)))
+    elif outcome.became_full:
         view = await _service(ctx).view(outcome.project.id)
         await ctx.announce(t("📣 {project} is fully claimed, thanks to {names}! Want to help too? "
                              "{command} puts you on the waitlist.", project=name,

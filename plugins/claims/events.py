@@ -7,6 +7,7 @@ however often it is published.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from core.plugin import AwardingEvent, DomainEvent, PointsAward
 
@@ -73,11 +74,17 @@ class ClaimSentBack(DomainEvent):
 
 @dataclass(frozen=True)
 class ClaimVerified(AwardingEvent):
+    """Heard by name (``claims.claim_verified``): service_log turns ``hours`` into a service record."""
+
+    event_name: ClassVar[str] = "claims.claim_verified"
+
     project_id: int = 0
     user_id: int = 0
     by_user_id: int = 0
     points: int = 0
     title: str = ""
+    #: Volunteer service hours per completion as exact decimal text ("2.0"); "" when the project has none.
+    hours: str = ""
 
     def awards(self) -> list[PointsAward]:
         if self.points <= 0:

@@ -50,6 +50,8 @@ class Project(Model):
     per_person = fields.IntField(default=1)
     deadline = fields.DatetimeField(null=True)
     points = fields.IntField(default=0)
+    #: Volunteer service hours each completion is worth, in tenths of an hour (``2小时`` → 20); 0: none.
+    hours_tenths = fields.IntField(default=0)
     party_first_hours = fields.IntField(default=0)
     status = fields.CharEnumField(ProjectStatus, max_length=16, default=ProjectStatus.OPEN)
     created_by = fields.IntField()

@@ -51,6 +51,9 @@ PLACE_COUNT = NP_("{n} place", "{n} places")
 PLACES_TAKEN = NP_("{n} place taken", "{n} places taken")
 #: Whether a person holds the verified party badge; asked only inside a 'party members first' window.
 BadgeCheck = Callable[[int], Awaitable[bool]]
+#: Whether some enabled plugin can verify party members here; without one a 'party members first' project
+#: could be claimed by nobody during its window, so the option is refused.
+PartyVerifiable = Callable[[], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class ProjectDraft:
     party_first_hours: int = 0
     per_person: int = 1
     description: str = ""
+    hours_tenths: int = 0
 
 
 @dataclass
@@ -154,6 +158,10 @@ async def _no_badges(user_id: int) -> bool:
     return False
 
 
+async def _no_verifier() -> bool:
+    return False
+
+
 async def note_resumed(community_id: int) -> None:
     """The plugin was switched back on in a community: its next sweep gives notice before any release."""
     await CommunityState.update_or_create(community_id=community_id, defaults={"resume_pending": True})
@@ -168,24 +176,27 @@ def _holding(project_id: int, user_id: int | None = None) -> QuerySet[Claim]:
 class ClaimsService:
     def __init__(
         self, community_id: int, settings: ClaimsSettings, now: datetime, uow: UnitOfWork,
-        *, badge_check: BadgeCheck = _no_badges,
+        *, badge_check: BadgeCheck = _no_badges, party_verifiable: PartyVerifiable = _no_verifier,
     ) -> None:
         self.community_id = community_id
         self.settings = settings
         self.now = now
         self.uow = uow
         self.badge_check = badge_check
+        self.party_verifiable = party_verifiable
 
     # -- projects ----------------------------------------------------------------------------------
     async def create(self, by_user_id: int, draft: ProjectDraft) -> Project:
         places = self._check_places(draft.places, draft.place_names)
         self._check_values(title=draft.title, deadline=draft.deadline, points=draft.points,
                            party_first_hours=draft.party_first_hours)
+        await self._check_party_verifiable(draft.party_first_hours)
         project = await Project.create(
             community_id=self.community_id, title=draft.title.strip(), description=draft.description.strip(),
             places=places, place_names=draft.place_names, deadline=draft.deadline, points=draft.points,
             per_person=self._check_per_person(draft.per_person, places),
             party_first_hours=draft.party_first_hours, created_by=by_user_id, created_at=self.now,
+            hours_tenths=draft.hours_tenths,
         )
         self.uow.publish(ProjectCreated(community_id=self.community_id, project_id=project.id,
                                         title=project.title, places=places, by_user_id=by_user_id))
@@ -205,6 +216,8 @@ class ClaimsService:
             self._check_not_over(project)
             self._check_values(title=title, deadline=deadline, points=points,
                                party_first_hours=party_first_hours)
+            if party_first_hours is not UNSET:
+                await self._check_party_verifiable(party_first_hours)
             changes = {key: value for key, value in (
                 ("title", title), ("description", description), ("deadline", deadline), ("points", points),
                 ("party_first_hours", party_first_hours)) if value is not UNSET}
@@ -363,6 +376,7 @@ class ClaimsService:
             self.uow.publish(ClaimVerified(
                 community_id=self.community_id, source_plugin=PLUGIN, project_id=project.id, user_id=user_id,
                 by_user_id=by_user_id, points=project.points, title=project.title,
+                hours=f"{project.hours_tenths // 10}.{project.hours_tenths % 10}" if project.hours_tenths else "",
             ))
             verified = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).count()
             completed = verified >= project.places
@@ -586,13 +600,26 @@ class ClaimsService:
             raise Refusal(N_("The deadline of #{id} has passed ({deadline}); it takes no more claims."),
                           id=project.id, deadline=project.deadline)
 
+    def party_window_open(self, project: Project) -> bool:
+        """Whether only party members may claim ``project`` now: a claim then tells that the claimer is one."""
+        return bool(project.party_first_hours) and self.now < project.created_at + timedelta(
+            hours=project.party_first_hours)
+
     async def _check_party_window(self, project: Project, user_id: int) -> None:
-        if not project.party_first_hours:
+        """Party members first, while the window is open and something here can verify party members (with
+        badges switched off since publishing, nobody could claim it: the window no longer applies)."""
+        if not self.party_window_open(project) or await self.badge_check(user_id):
             return
         until = project.created_at + timedelta(hours=project.party_first_hours)
-        if self.now < until and not await self.badge_check(user_id):
+        if await self.party_verifiable():
             raise Refusal(N_("Party members first: until {until} only members with a verified party "
-                             "badge may claim #{id}. Please come back then."), id=project.id, until=until)
+                             "badge may claim #{id}; from then on everyone may."), id=project.id, until=until)
+
+    async def _check_party_verifiable(self, party_first_hours: int) -> None:
+        if party_first_hours and not await self.party_verifiable():
+            raise Refusal(N_("Nobody can verify party members in this community (no badges plugin is on here), so "
+                             "nobody could claim a 'party members first' project during its window. Leave out "
+                             "党员优先, or enable badges first: {command}"), command=Hint("enable", "badges"))
 
     def _check_places(self, places: int | None, names: Sequence[str]) -> int:
         if names:

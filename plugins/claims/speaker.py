@@ -106,6 +106,8 @@ class Speaker:
             parts.append(t("until {date}", date=self.when(project.deadline)))
         if project.points:
             parts.append(t.n(*POINTS, project.points))
+        if project.hours_tenths:
+            parts.append(t("{hours} h of service", hours=f"{project.hours_tenths // 10}.{project.hours_tenths % 10}"))
         if project.party_first_hours:
             until = project.created_at + timedelta(hours=project.party_first_hours)
             if until > self.now:

@@ -51,7 +51,7 @@ def test_plugins_can_be_listed_and_switched_from_the_command_line(tmp_path: Path
     listing = linli("plugins", "list", "--community", "观梅社区", cwd=tmp_path, LINLI_DATABASE_URL=db)
     assert "thanks" in listing.stdout and "感谢 / Thanks  on" in listing.stdout
     off = linli("plugins", "disable", "thanks", "--community", "观梅社区", cwd=tmp_path, LINLI_DATABASE_URL=db)
-    assert off.stdout.strip() == "thanks disabled in 观梅社区"
+    assert off.stdout.splitlines()[0] == "thanks disabled in 观梅社区"
     chat = linli("run", cwd=tmp_path, stdin="张三: /thanks @王书记\n", LINLI_DATABASE_URL=db)
     assert "本社区未启用“感谢”功能" in chat.stdout
     unknown = linli("plugins", "enable", "thanks", "--community", "没有", cwd=tmp_path, LINLI_DATABASE_URL=db)

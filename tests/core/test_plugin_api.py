@@ -123,7 +123,7 @@ async def test_a_reminder_on_the_console_is_printed_as_a_private_notice(db_url: 
         async def feed(line: str) -> list[str]:
             start = len(out.getvalue().splitlines())
             await console.feed(line)
-            await h.app.bus.join()
+            await h.app.settle()
             return out.getvalue().splitlines()[start:]
 
         await feed("王书记: /setup 观梅社区")

@@ -9,12 +9,13 @@ from core.config import ConfigError, Settings
 
 
 def test_an_unknown_setting_of_a_plugin_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"\[plugin\.thanks\]: no setting called poitns .*points"):
+    with pytest.raises(ConfigError, match=r"plugin\.thanks\.poitns \(settings\.toml:\?\): there is no such setting "
+                                          r".*points"):
         Application(Settings(plugin={"thanks": {"poitns": 5}}), load_entry_points=False)
 
 
 def test_a_section_for_a_plugin_that_is_not_installed_is_named() -> None:
-    with pytest.raises(ConfigError, match=r"\[plugin\.thnaks\] names no installed plugin .*thanks"):
+    with pytest.raises(ConfigError, match=r"plugin\.thnaks \(settings\.toml:\?\): there is no such plugin .*thanks"):
         Application(Settings(plugin={"thnaks": {"points": 3}}), load_entry_points=False)
 
 

@@ -115,7 +115,7 @@ async def test_a_disabled_plugin_is_inert_in_that_community_only(bells: tuple[Ha
     )
     assert await h.say("张三", "/ring") == "本社区未启用“铃铛”功能；组织者可以发送 /enable bell 启用。"
     await h.app.bus.publish(Rang(community_id=1))
-    await h.app.bus.join()
+    await h.app.settle()
     assert bell.heard == [], "subscriptions are off"
     assert await h.say("张三", "/points") == "张三 有 0 积分。", "name decorations are off"
     assert await h.app.plugins.first_result("linli_user_has_badge", 1, community_id=1, user_id=1,

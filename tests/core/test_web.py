@@ -36,3 +36,17 @@ async def test_healthz_reports_a_broken_database(community: Harness) -> None:
         assert response.status == 503
         assert "database gone" in (await response.json())["database"]
 
+
+
+async def test_healthz_counts_what_waits_in_the_outbox_and_the_dead_letters(community: Harness) -> None:
+    from core.deadletters import set_aside
+
+    await community.app.delivery.stop()  # as if nothing were sending: replies stay stored
+    await community.app.receive(community.event("张三", "/whoami"))
+    await community.app.bus.join()
+    await set_aside(community.event("李四", "/whoami"), RuntimeError("a bug"), community.clock())
+    async with TestClient(TestServer(build_web_app(community.app))) as client:
+        health = await (await client.get("/healthz")).json()
+        metrics = await (await client.get("/metrics")).text()
+    assert health["outbox"]["waiting"] == 1 and health["dead_letters"] == 1
+    assert "linli_delivery_expired 0.0" in metrics

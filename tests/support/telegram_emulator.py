@@ -2801,3 +2801,9 @@ class BotApiEmulator:
 
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+if __name__ == "__main__":  # `python -m tests.support.telegram_emulator`: try the Telegram adapter locally
+    from tests.support.telegram_playground import main
+
+    raise SystemExit(main())

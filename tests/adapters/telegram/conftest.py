@@ -26,8 +26,8 @@ from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.settings import TelegramLimits, TelegramSettings
 from core.app import Application
 from core.bus import Subscription
-from core.config import DatabaseSettings, Settings, WebSettings
-from core.events import ChannelRef, MessageReceived
+from core.config import DatabaseSettings, DeliverySettings, Settings, WebSettings
+from core.events import ChannelRef, MessageReceived, OutgoingMessage
 from core.storage import close_database, is_sqlite, open_database
 from core.testing import FakeClock
 from core.unit_of_work import UnitOfWork
@@ -72,6 +72,18 @@ class Running:
     web: web.AppRunner | None = None
     events: list[MessageReceived] = field(default_factory=list)
 
+    async def post(self, *messages: OutgoingMessage) -> None:
+        """Have the core say ``messages`` as a handler would: stored in the outbox in one transaction,
+        then delivered; returns once they have been sent (or given up)."""
+
+        async def say(uow: UnitOfWork) -> None:
+            for message in messages:
+                uow.send(message)
+
+        await self.app.run_in_transaction(say)
+        await self.app.settle()
+        await self.adapter.flush()
+
 
 class Stack:
     """One database; applications started and stopped (or killed) on it, one at a time."""
@@ -88,6 +100,7 @@ class Stack:
             options.setdefault("webhook_secret", SecretStr("s3cret-hook"))
         self.settings = Settings(
             database=DatabaseSettings(url=db_url),
+            delivery=DeliverySettings(retry_base=0.01, retry_cap=0.2),
             web=WebSettings(enabled=webhook, port=self.port),
             adapters=["telegram"],
         )
@@ -127,6 +140,7 @@ class Stack:
         if self.webhook:
             running.web = await start_web(app, "127.0.0.1", self.port)
         await adapter.start()
+        await app.start_delivery()
         self.running = running
         return running
 
@@ -146,6 +160,7 @@ class Stack:
         adapter, app = running.adapter, running.app
         tasks: list[asyncio.Task[Any]] = [t for t in (adapter._poller, adapter._refresher) if t is not None]
         tasks += list(adapter._background) + list(app.bus._workers.values())
+        tasks += [lane.worker for lane in app.delivery._lanes.values() if lane.worker is not None]
         if adapter.flood is not None:
             tasks += [lane.worker for lane in adapter.flood._lanes.values() if lane.worker is not None]
         for task in tasks:

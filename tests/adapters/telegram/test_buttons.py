@@ -48,9 +48,7 @@ async def test_a_long_button_still_works_after_a_restart(
         emu.user_says(group, hood.zhang, "/whoami")
         last = emu.user_says(group, hood.li, "/whoami")
         await emu.wait_confirmed(last)
-        await running.adapter.send(OutgoingMessage(channel(group), "要感谢张三吗？",
-                                                   buttons=((Button("感谢张三", LONG),),)))
-        await running.adapter.flush()
+        await running.post(OutgoingMessage(channel(group), "要感谢张三吗？", buttons=((Button("感谢张三", LONG),),)))
         offer = emu.sent[-1]
         [data] = offer.callback_data
         assert data.startswith("~")

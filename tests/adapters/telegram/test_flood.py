@@ -39,13 +39,9 @@ async def test_a_burst_of_200_replies_to_one_group_is_spread_within_the_limits(
                             chat_interval=0.005)
     neighbours = [emu.private_chat(emu.add_user(f"邻居{i}")) for i in range(5)]
     async with stack(emu, sqlite_url, limits=limits) as linli:
-        adapter = (await linli.start()).adapter
-        for i in range(200):
-            assert await adapter.send(to(hood.group, f"第 {i} 条")) is None, "send() queues, it does not wait"
-        for chat in neighbours:
-            for i in range(10):
-                await adapter.send(to(chat, f"私信 {i}"))
-        await adapter.flush()
+        running = await linli.start()
+        await running.post(*[to(hood.group, f"第 {i} 条") for i in range(200)],
+                           *[to(chat, f"私信 {i}") for chat in neighbours for i in range(10)])
 
     group_sent = [s for s in emu.sent if s.chat_id == hood.group.id]
     assert [s.plain_text for s in group_sent] == [f"第 {i} 条" for i in range(200)], "all, once, in order"
@@ -67,11 +63,7 @@ async def test_retry_after_pauses_that_chat_only_while_other_chats_keep_flowing(
     emu.fail_next("sendMessage", retry_after=1, chat_id=hood.group.id)
     async with stack(emu, sqlite_url, limits=limits) as linli:
         running = await linli.start()
-        for i in range(3):
-            await running.adapter.send(to(hood.group, f"A{i}"))
-        for i in range(10):
-            await running.adapter.send(to(other, f"B{i}"))
-        await running.adapter.flush()
+        await running.post(*[to(hood.group, f"A{i}") for i in range(3)], *[to(other, f"B{i}") for i in range(10)])
 
     calls = [c for c in emu.calls_of("sendMessage") if c.params["chat_id"] == hood.group.id]
     assert [c.status for c in calls] == [429, 200, 200, 200]
@@ -91,11 +83,8 @@ async def test_telegram_flood_answers_are_obeyed_with_telegrams_real_limits(
 
     emu.set_rate_limits(RateLimits())
     async with stack(emu, sqlite_url, limits=TelegramLimits()) as linli:
-        adapter = (await linli.start()).adapter
-        for i in range(3):
-            await adapter.send(to(hood.group, f"#{i}"))
-        await adapter.send(to(emu.private_chat(hood.zhang), "你好"))
-        await adapter.flush()
+        running = await linli.start()
+        await running.post(*[to(hood.group, f"#{i}") for i in range(3)], to(emu.private_chat(hood.zhang), "你好"))
     assert [c.status for c in emu.calls_of("sendMessage")] == [200] * 4
     group_times = [s.time for s in emu.sent if s.chat_id == hood.group.id]
     assert group_times[2] - group_times[0] >= 2 - EPSILON, "one message per second into one chat"

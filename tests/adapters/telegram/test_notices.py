@@ -104,3 +104,19 @@ async def test_a_claims_reminder_goes_privately_to_the_claimer(
     assert (in_group.plain_text or "").startswith("李四：⏰ 李四：你认领的 #1「整治共享单车」")
     assert mentioned(in_group) == [(hood.li.id, "李四")]
     assert len(said) == 2
+
+
+async def test_a_private_only_notice_that_cannot_go_privately_is_dropped(
+    emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str
+) -> None:
+    """A ratings reminder: even the prompt to open a chat would tell the group who has not rated."""
+    emu.private_chat(hood.zhang)
+    emu.private_chat(hood.li, started=False)
+    async with stack(emu, sqlite_url) as linli:
+        adapter = (await linli.start()).adapter
+        for user in (hood.zhang, hood.li):
+            await adapter.send(OutgoingMessage(channel(hood.group), "⏰ 您家还没有评价 物业公司",
+                                               private_to=person(user), sensitive=True, private_only=True))
+        await emu.wait_for_sent(1)
+        await adapter.flush()
+    assert [(s.chat_id, s.plain_text) for s in emu.sent] == [(hood.zhang.id, "⏰ 您家还没有评价 物业公司")]

@@ -107,7 +107,7 @@ async def test_1000_neighbours_claim_in_chat_50_get_a_place_950_a_distinct_waitl
     before = len(h.adapter.sent)
     for number in range(ATTEMPTS):
         await h.app.receive(h.event(f"邻居{number}", f"/认领 {project}"))
-    await h.app.bus.join()
+    await h.app.settle()
     replies = [m.text for m in h.adapter.sent[before:]]
     acks = [r for r in replies if r.startswith("✅") and "认领了" in r]
     positions = sorted(int(m.group(1)) for r in replies if (m := re.search(r"名额已满，你是候补第 (\d+) 位", r)))

@@ -190,7 +190,7 @@ async def test_party_members_first_asks_the_badge_plugin(with_badges: Harness, p
     project = await publish(h, "/发布项目 微心愿 3 12-31 党员优先24 帮独居老人买菜")
     assert "🚩党员优先至 11月24日 10:00" in await h.say("张三", f"/项目 {project}")
     assert await h.say("张三", f"/认领 {project}") == (
-        "党员优先：11月24日 10:00 之前只有已认证的党员可以认领 #1，请到时再来。")
+        "党员优先：11月24日 10:00 之前只有已认证的党员可以认领 #1，11月24日 10:00 起所有人都可以认领。")
     assert (await h.say("党员", f"/认领 {project}")).startswith("✅ 党员 🚩 认领了")
     h.clock.advance(timedelta(hours=24))
     assert (await h.say("张三", f"/认领 {project}")).startswith("✅ 张三 认领了")

@@ -60,7 +60,10 @@ async def test_thanking_yourself_is_refused_and_earns_nothing(community: Harness
 
 async def test_an_unknown_name_is_refused_with_the_usage_line(community: Harness) -> None:
     h = await neighbours(community)
-    assert await h.say("张三", "/thanks @赵六") == "本社区里还没有 @赵六 这个人\n用法：/thanks <@用户> [原因…]"
+    assert await h.say("张三", "/thanks @赵六") == (
+        "本社区里还没有 @赵六 这个人：有人在这里发过言我才认识。"
+        "请对方在这里发送一次 /我是谁，或者点他的名字来提及他。\n"
+        "用法：/thanks <@用户> [原因…]")
     assert await h.say("张三", "/thanks") == "缺少参数 <@用户>。\n用法：/thanks <@用户> [原因…]"
 
 
@@ -90,4 +93,5 @@ async def test_in_an_english_community(community: Harness) -> None:
     assert await h.say("李四", "/points") == "李四 has 1 point."
     assert await h.say("李四", "/thanks @李四") == "Thanking yourself does not count, but it is a nice thought."
     assert await h.say("李四", "/thanks @nobody") == (
-        "I don't know @nobody in this community yet\nUsage: /thanks <@user> [reason…]")
+        "I don't know @nobody in this community yet: I get to know people when they write here. Ask them to send "
+        "/whoami here once, or tap their name to mention them.\nUsage: /thanks <@user> [reason…]")

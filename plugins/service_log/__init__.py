@@ -1,0 +1,83 @@
+"""Plugin ``service_log`` (红马甲): volunteer service hours, recorded, approved, published, counted, certified.
+
+Following 民政部令第67号 (《志愿服务记录与证明出具办法（试行）》): volunteers register with a community
+volunteer number; **credit hours** come from sign-in/sign-out at activities (nobody types them), **entered
+hours** are typed and approved by an organizer or the team leader (never by oneself); approved records are
+published (公示) for working days, anyone may object; then they are final, immutable, and earn points once
+through the core ledger. Star levels show beside names; certificates are PDFs with an embedded font and a
+verification code. The rules live in ``records.py``, ``activities.py``, ``people.py``; this module says
+what the plugin contributes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.plugin import CliCommand, Command, JobSpec, PluginManifest, Subscription, hookimpl
+from plugins.service_log import commands_activity, commands_hours, commands_people, commands_views, member_data
+from plugins.service_log.claims_link import CLAIM_VERIFIED, claim_verified
+from plugins.service_log.cli import EXPORT_HOURS
+from plugins.service_log.jobs import JOBS
+from plugins.service_log.models import Volunteer
+from plugins.service_log.settings import ServiceLogSettings
+from plugins.service_log.speaker import PLUGIN
+
+
+@hookimpl
+def linli_manifest() -> PluginManifest:
+    return PluginManifest(
+        name=PLUGIN,
+        title_zh="志愿服务时长",
+        title_en="Service hours",
+        version="0.1.0",
+        description="Volunteer service hours: sign-in, entered hours, approval, publication, points, stars, "
+                    "certificates.",
+        settings_model=ServiceLogSettings,
+        models=("plugins.service_log.models",),
+        locales=Path(__file__).parent / "locales",
+    )
+
+
+@hookimpl
+def linli_commands() -> list[Command]:
+    return [*commands_people.COMMANDS, *commands_hours.COMMANDS, *commands_activity.COMMANDS,
+            *commands_views.COMMANDS]
+
+
+@hookimpl
+def linli_cli_commands() -> list[CliCommand]:
+    return [EXPORT_HOURS]
+
+
+@hookimpl
+def linli_jobs() -> list[JobSpec]:
+    return JOBS
+
+
+@hookimpl
+def linli_subscriptions() -> list[Subscription]:
+    return [Subscription(CLAIM_VERIFIED, claim_verified)]
+
+
+@hookimpl
+async def linli_decorate_names(community_id: int, user_ids: list[int]) -> dict[int, str]:
+    """⭐3 beside a volunteer with three stars: shown wherever linli shows the name."""
+    rows = await Volunteer.filter(community_id=community_id, user_id__in=user_ids, stars__gt=0).values_list(
+        "user_id", "stars")
+    return {int(user_id): f"⭐{stars}" for user_id, stars in rows}
+
+
+@hookimpl
+async def linli_member_data(user_id: int) -> dict[str, Any] | None:
+    return await member_data.member_data(user_id)
+
+
+@hookimpl
+async def linli_forget_member(user_id: int, pseudonym: str) -> None:
+    await member_data.forget_member(user_id, pseudonym)
+
+
+@hookimpl
+async def linli_merge_users(from_user_id: int, into_user_id: int) -> None:
+    await member_data.merge_users(from_user_id, into_user_id)

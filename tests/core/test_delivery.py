@@ -1,0 +1,259 @@
+"""The outbox: every committed reply is delivered, in order per chat, across failures and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core.adapter import RetryLater
+from core.events import ChannelRef, OutgoingMessage
+from core.outbox import OutboxMessage, OutboxState
+from core.testing import PLATFORM, Harness, RecordingAdapter
+from core.unit_of_work import UnitOfWork
+
+
+class FlakyAdapter(RecordingAdapter):
+    """Records what it delivers; fails while ``failing`` says so, the way ``fail`` describes."""
+
+    def __init__(self, h: Harness) -> None:
+        super().__init__(h.app)
+        self.failing = False
+        self.fail: Exception = RetryLater("the platform is away")
+        self.calls = 0
+        self.gate: dict[str, asyncio.Event] = {}
+        #: Fail only this message (by text), when set.
+        self.only: str | None = None
+
+    async def send(self, message: OutgoingMessage) -> str | None:
+        self.calls += 1
+        gate = self.gate.get(message.channel.chat_id)
+        if gate is not None:
+            await gate.wait()
+        if self.failing and self.only in (None, message.text):
+            raise self.fail
+        return await super().send(message)
+
+
+def flaky(h: Harness) -> FlakyAdapter:
+    adapter = FlakyAdapter(h)
+    h.app.adapters[PLATFORM] = adapter
+    h.adapter = adapter
+    return adapter
+
+
+def to(room: str, text: str) -> OutgoingMessage:
+    return OutgoingMessage(ChannelRef(PLATFORM, room, room), text)
+
+
+async def say(h: Harness, *messages: OutgoingMessage) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        for message in messages:
+            uow.send(message)
+
+    await h.app.run_in_transaction(work)
+
+
+@pytest.fixture
+async def h(db_url: str) -> AsyncIterator[Harness]:
+    async with Harness.create(db_url, settings={"delivery": {"retry_base": 0.001, "retry_cap": 0.005}}) as harness:
+        yield harness
+
+
+async def test_a_reply_not_delivered_before_a_restart_is_delivered_after_it_once(h: Harness) -> None:
+    adapter = flaky(h)
+    adapter.failing = True
+    await h.app.receive(h.event("王书记", "/setup 观梅社区"))
+    await h.app.bus.join()  # committed; the reply cannot leave
+    while adapter.calls < 2:
+        await asyncio.sleep(0.001)
+    assert adapter.sent == []
+    await h.restart()  # a new process: only the outbox remembers the reply
+    await h.app.settle()
+    [reply] = h.adapter.sent
+    assert "观梅社区" in reply.text
+    assert await OutboxMessage.all().count() == 0, "a delivered message leaves the outbox"
+
+
+async def test_a_message_is_retried_past_many_failures_and_arrives_once(h: Harness) -> None:
+    adapter = flaky(h)
+    adapter.failing = True
+    await say(h, to("group", "周六大扫除"))
+    while adapter.calls < 15:  # far more than the six attempts of old
+        await asyncio.sleep(0.001)
+    adapter.failing = False
+    await h.app.settle()
+    assert [m.text for m in adapter.sent] == ["周六大扫除"]
+
+
+async def test_a_message_that_keeps_failing_expires_after_its_time_to_live(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = flaky(h)
+    adapter.failing = True
+    await say(h, to("group", "过期的通知"), to("group", "下一条"))
+    while adapter.calls < 3:
+        await asyncio.sleep(0.001)
+    h.clock.advance(timedelta(seconds=h.app.settings.delivery.ttl_seconds + 1))
+    while h.app.delivery.expired < 2:
+        await asyncio.sleep(0.001)
+    await h.app.settle()
+    rows = await OutboxMessage.all().order_by("id")
+    assert [r.state for r in rows] == [OutboxState.EXPIRED, OutboxState.EXPIRED]
+    assert "expired after" in caplog.text
+
+
+async def test_a_lost_answer_waits_the_longest_pause_before_the_next_copy(h: Harness) -> None:
+    """The message may be showing already, so the next try waits ``retry_cap``, not the short back-off;
+    it is never given up for that (a client cannot tell a lost answer from a dropped request)."""
+    import time
+
+    adapter = flaky(h)
+    adapter.fail = RetryLater("read timeout", uncertain=True)
+    adapter.only = "可能已经发出"
+    tries: list[float] = []
+    original = adapter.send
+
+    async def timed(message: OutgoingMessage) -> str | None:
+        if message.text == "可能已经发出":
+            tries.append(time.monotonic())
+            adapter.failing = len(tries) <= 2
+        return await original(message)
+
+    adapter.send = timed  # type: ignore[method-assign]
+    await say(h, to("group", "可能已经发出"), to("group", "下一条"))
+    await h.app.settle()
+    assert [m.text for m in adapter.sent] == ["可能已经发出", "下一条"]
+    cap = h.app.settings.delivery.retry_cap
+    assert len(tries) == 3 and all(b - a >= cap * 0.99 for a, b in itertools.pairwise(tries))
+    assert await OutboxMessage.all().count() == 0
+
+
+async def test_a_refusal_for_good_is_logged_and_the_chat_goes_on(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    adapter = flaky(h)
+    adapter.failing = True
+    adapter.fail = ValueError("chat not found")
+    await say(h, to("group", "送不到"))
+    await h.app.settle()
+    adapter.failing = False
+    await say(h, to("group", "送得到"))
+    await h.app.settle()
+    assert [m.text for m in adapter.sent] == ["送得到"]
+    [row] = await OutboxMessage.all()
+    assert row.state == OutboxState.FAILED and "chat not found" in (row.last_error or "")
+    assert "refused a message to console:group for good" in caplog.text
+
+
+async def test_one_chat_in_order_beyond_what_is_held_in_memory(h: Harness) -> None:
+    adapter = flaky(h)
+    texts = [f"第{i}条" for i in range(1200)]
+    for start in range(0, 1200, 300):
+        await say(h, *[to("group", t) for t in texts[start:start + 300]])
+    await h.app.settle()
+    assert [m.text for m in adapter.sent] == texts, "all, once, in order"
+
+
+async def test_a_stuck_chat_does_not_hold_up_another(h: Harness) -> None:
+    adapter = flaky(h)
+    adapter.gate["A"] = asyncio.Event()
+    await say(h, *[to("A", f"A{i}") for i in range(5)])
+    await say(h, to("B", "B0"))
+    while not any(m.channel.chat_id == "B" for m in adapter.sent):
+        await asyncio.sleep(0.001)
+    assert [m.text for m in adapter.sent] == ["B0"], "B was answered while A was stuck"
+    adapter.gate["A"].set()
+    await h.app.settle()
+    assert [m.text for m in adapter.sent] == ["B0", "A0", "A1", "A2", "A3", "A4"]
+
+
+async def test_a_stop_leaves_what_was_not_sent_in_the_outbox_and_says_how_many(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = flaky(h)
+    adapter.gate["A"] = asyncio.Event()
+    await say(h, *[to("A", f"A{i}") for i in range(3)])
+    await h.restart()
+    assert "3 messages are still in the outbox" in caplog.text
+    await h.app.settle()
+    assert [m.text for m in h.adapter.sent] == ["A0", "A1", "A2"]
+
+
+def test_which_database_errors_mean_not_now() -> None:
+    from tortoise.exceptions import IntegrityError, OperationalError
+
+    from core.storage import is_unavailable
+
+    assert is_unavailable(OperationalError("database is locked"))
+    wrapped = OperationalError("query failed")
+    wrapped.__cause__ = ConnectionResetError("connection reset by peer")
+    assert is_unavailable(wrapped)
+    assert not is_unavailable(IntegrityError("UNIQUE constraint failed"))
+    assert not is_unavailable(OperationalError("no such column: x"))
+    assert not is_unavailable(ValueError("a bug"))
+    # a plugin's own network trouble is the event's failure, not the database's
+    assert not is_unavailable(ConnectionRefusedError(111, "Connection refused"))
+    assert not is_unavailable(TimeoutError())
+
+
+async def test_a_real_database_connection_refused_counts_as_unavailable(tmp_path: Path) -> None:
+    import asyncpg
+
+    from core.storage import is_unavailable
+
+    with pytest.raises(OSError) as refused:
+        await asyncpg.connect(host="127.0.0.1", port=1, user="postgres", timeout=2)
+    assert is_unavailable(refused.value)
+
+
+async def test_a_database_outage_in_a_handler_fails_the_event_instead_of_apologising(h: Harness) -> None:
+    """A handler that meets a locked or vanished database is not the handler's fault: nothing commits,
+    nobody gets the apology, and the adapter is told to offer the event again (it is then handled)."""
+    from tortoise.exceptions import OperationalError
+
+    from core.bus import Subscription
+    from core.events import MessageReceived
+
+    outage = [True]
+
+    async def busy(event: MessageReceived, uow: UnitOfWork) -> None:
+        if outage[0]:
+            raise OperationalError("database is locked")
+
+    h.app.bus.subscribe(Subscription(MessageReceived, busy))
+    event = h.event("王书记", "/setup 观梅社区")
+    with pytest.raises(OperationalError):
+        await h.app.adapter_services.receive(event)
+    await h.app.settle()
+    assert h.adapter.sent == [], "no apology, no reply: nothing happened"
+    outage[0] = False
+    assert await h.app.adapter_services.receive(event) is True
+    await h.app.settle()
+    [reply] = h.adapter.sent
+    assert "观梅社区" in reply.text
+
+
+async def test_what_was_given_up_and_old_dead_letters_are_forgotten_after_a_while(h: Harness) -> None:
+    from core.deadletters import DeadLetter, set_aside
+
+    adapter = flaky(h)
+    adapter.failing = True
+    adapter.fail = ValueError("chat not found")
+    await say(h, to("group", "送不到"))
+    await h.app.settle()
+    await set_aside(h.event("张三", "/whoami"), RuntimeError("a bug"), h.clock())
+    assert await OutboxMessage.all().count() == 1 and await DeadLetter.all().count() == 1
+    await h.run_jobs(after=timedelta(days=6))
+    assert await OutboxMessage.all().count() == 1, "kept a while for the operator"
+    await h.run_jobs(after=timedelta(days=2))
+    assert await OutboxMessage.all().count() == 0
+    assert await DeadLetter.all().count() == 1, "an unreplayed dead letter waits for the operator longer"
+    await h.run_jobs(after=timedelta(days=23))
+    assert await DeadLetter.all().count() == 0
