@@ -44,9 +44,9 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy core adapters plugins
 
+## make bench: every benchmark, 3 rounds, SQLite and PostgreSQL (skipped if absent); BENCH="--quick" for a smoke run
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench.core_commands
-	$(BIN)/python -m bench.claims_throughput
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) data *.egg-info

@@ -56,6 +56,8 @@ class ConsoleSettings(BaseModel):
 
 class ConsoleAdapter(Adapter):
     platform = PLATFORM
+    #: For /healthz: the terminal is there for as long as the process runs.
+    connected: bool | None = True
 
     def __init__(self, host: AdapterHost, settings: ConsoleSettings | None = None, *,
                  stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:

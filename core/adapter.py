@@ -2,8 +2,10 @@
 
 An adapter knows its platform and nothing of plugins, the router or the core's tables. Inbound, it turns
 each platform update into a :class:`core.events.MessageReceived` with a stable ``event_id``
-(``"<platform>:<update id>"``) and hands it to :meth:`AdapterHost.receive`, which returns once the
-event's effects are committed (so the adapter may acknowledge the update to the platform). Outbound,
+(``"<platform>:<update id>"``) and hands a fetched batch to :meth:`AdapterHost.accept_batch`, which
+returns once the batch is stored in the core's inbox (so the adapter may acknowledge it to the platform and
+fetch the next at once); :meth:`AdapterHost.receive` instead returns once one event's effects are
+committed. Outbound,
 :meth:`Adapter.send` renders an :class:`core.events.OutgoingMessage` as the platform can: buttons as an
 inline keyboard on Telegram, numbered text elsewhere; files as uploads or saved files. The core calls
 ``send`` from its outbox (:mod:`core.delivery`), one message at a time per chat, and deletes the stored
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -58,6 +60,9 @@ class MenuEntry:
 
     name: str
     description: str
+    #: The least role that may use it (``core.permissions.Role`` value): a platform may list organizers'
+    #: commands to chat admins only (Telegram's ``BotCommandScopeChatAdministrators``).
+    role: str = "resident"
 
 
 class AdapterHost(Protocol):
@@ -65,6 +70,16 @@ class AdapterHost(Protocol):
 
     async def receive(self, event: MessageReceived) -> bool:
         """Handle ``event`` and return once its effects are committed; False if it was handled before."""
+        ...
+
+    async def accept_batch(self, events: Sequence[MessageReceived], *,
+                           awaited: Collection[str] = ()) -> dict[str, asyncio.Future[bool]]:
+        """Store a fetched batch durably (one insert; an event stored before is ignored) and return once
+        that is committed: the adapter then acknowledges the whole batch to the platform and fetches again
+        at once. The core handles the events afterwards, per community, in order (:mod:`core.inbox`).
+        Raises when the batch could not be stored (the database is away): acknowledge nothing, fetch it
+        again later. For the event ids in ``awaited`` (button presses to answer after their commit):
+        futures that resolve once each is handled (False: it had been handled before)."""
         ...
 
     async def drain(self) -> None:
@@ -82,7 +97,13 @@ class AdapterHost(Protocol):
 
     async def command_menus(self, platform: str, language: str | None) -> dict[str | None, list[MenuEntry]]:
         """The commands to list, for a new community (key ``None``) and for each of this platform's chats
-        (by chat id) whose community offers something else, in ``language``."""
+        (by chat id) whose community offers something else, in ``language`` (None: the installation's for a
+        new community, each community's own for its chats)."""
+        ...
+
+    async def member_roles(self, platform: str) -> dict[str, dict[str, list[str]]]:
+        """The roles above resident held in the communities of this platform's chats: chat id → the
+        platform's account id → roles (for menus by person, Telegram's ``BotCommandScopeChatMember``)."""
         ...
 
     async def move_channel(self, platform: str, old_chat_id: str, new_chat_id: str) -> bool:

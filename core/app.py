@@ -34,10 +34,31 @@ from core.context import CommandContext
 from core.deadletters import DEAD_LETTER_AFTER, set_aside
 from core.delivery import Delivery
 from core.dialogs import Dialogs
-from core.events import DomainEvent, Event, MessageReceived, OutgoingMessage, PluginToggled
+from core.events import (
+    DomainEvent,
+    Event,
+    LanguageChanged,
+    MessageReceived,
+    OutgoingMessage,
+    PluginToggled,
+    RoleChanged,
+)
 from core.i18n import Catalogs, Translator
-from core.identity import Channel, Community, Membership, User, membership_for, user_for
+from core.identity import (
+    Channel,
+    Community,
+    Membership,
+    User,
+    cached_channel_community,
+    cached_membership_for,
+    cached_names,
+    cached_user_for,
+    identity_cache,
+)
+from core.inbox import Inbox
 from core.inputs import clean_event
+from core.metrics import Metrics
+from core.open_dialogs import open_dialogs
 from core.plugin_manager import PluginManager
 from core.refusal import Hint
 from core.router import Router
@@ -70,12 +91,17 @@ class Application:
         self.router = Router(self, Dialogs())
         self.bus = EventBus(self, max_pending=settings.bus.max_pending)
         self.delivery = Delivery(self, settings.delivery)
+        self.inbox = Inbox(self, retry_base=settings.delivery.retry_base, retry_cap=settings.delivery.retry_cap)
         self._failed_events: dict[str, int] = {}
         self.services = PluginServices(self)
         self.adapter_services = AdapterServices(self)
         self.scheduler = Scheduler(
             self, tick_seconds=settings.scheduler.tick_seconds, lease_seconds=settings.scheduler.lease_seconds
         )
+        self.metrics = Metrics()  # what /metrics shows; the parts count into it
+        self.bus.metrics = self.router.metrics = self.delivery.metrics = self.scheduler.metrics = self.metrics
+        self.metrics.watch_queue(lambda: self.bus.pending)
+        self.inbox.watch(self.metrics.registry)
         self.adapters: dict[str, Adapter] = {}
         self._background: set[asyncio.Future[None]] = set()
         self._channel_community: dict[str, int] = {}
@@ -106,8 +132,11 @@ class Application:
         for plugin, commands in self.plugins.collect("linli_commands"):
             for cmd in commands:
                 self.router.table.add(_owned(cmd, plugin))
-        self.bus.subscribe(Subscription(MessageReceived, self.router.on_message, marks_processed=True))
+        self.bus.subscribe(Subscription(MessageReceived, self.router.on_message, marks_processed=True,
+                                        quiet=self.router.is_quiet))
         self.bus.subscribe(Subscription(PluginToggled, self._commands_changed))
+        self.bus.subscribe(Subscription(RoleChanged, self._commands_changed))  # menus by person
+        self.bus.subscribe(Subscription(LanguageChanged, self._commands_changed))
         for plugin, subscriptions in self.plugins.collect("linli_subscriptions"):
             for sub in subscriptions:
                 self.bus.subscribe(replace(sub, plugin=plugin))  # keeps marks_processed
@@ -137,6 +166,7 @@ class Application:
         await self.refresh_state()
         await self.scheduler.ensure_periodic()
         await self.plugins.fan_out("linli_startup", None)
+        await self.inbox.start(list(self.adapters))  # what the last process stored and did not handle
 
     async def start_delivery(self) -> None:
         """Start sending replies, beginning with the outbox's backlog; after the adapters have started."""
@@ -149,6 +179,8 @@ class Application:
         another worker process or by ``linli plugins enable`` while we run.
         """
         await self.plugins.load_state()
+        identity_cache.clear()  # another process may have changed people, chats or memberships
+        await open_dialogs.load()
         self._channel_community = {
             f"{c.platform}:{c.chat_id}": c.community_id for c in await Channel.all()  # type: ignore[attr-defined]
         }
@@ -163,6 +195,7 @@ class Application:
                 log.exception("refreshing cached state failed")
 
     async def stop_core(self) -> None:
+        await self.inbox.stop()  # what is not handled yet stays stored for the next start
         await self.bus.close()
         await self.scheduler.stop()
         await self.delivery.stop()
@@ -171,9 +204,10 @@ class Application:
     async def settle(self) -> None:
         """Wait until every accepted event is handled and every reply it caused delivered or given up."""
         while True:
+            await self.inbox.join()
             await self.bus.join()
             await self.delivery.join()
-            if self.bus.pending == 0 and self.delivery.busy_lanes == 0:
+            if self.inbox.busy_lanes == 0 and self.bus.pending == 0 and self.delivery.busy_lanes == 0:
                 return
 
     async def accept(self, event: MessageReceived) -> bool:
@@ -220,6 +254,7 @@ class Application:
             error = RuntimeError(f"{type(error).__name__} (the words of this command are not kept)")
 
         async def store(uow: UnitOfWork) -> None:
+            await self.inbox.consume(event, uow)  # set aside instead of handled: its inbox row goes
             if await set_aside(kept, error, uow.now):
                 uow.send(self.apology(event))
 
@@ -278,8 +313,9 @@ class Application:
     def adapter_for(self, platform: str) -> Adapter | None:
         return self.adapters.get(platform)
 
-    async def _commands_changed(self, event: PluginToggled, uow: UnitOfWork) -> None:
-        """A community switched a plugin, so its command menus change: tell the adapters, after the commit
+    async def _commands_changed(self, event: PluginToggled | RoleChanged | LanguageChanged, uow: UnitOfWork) -> None:
+        """A community switched a plugin, changed someone's role or its language, so its command menus change:
+        tell the adapters, after the commit
         (a task started inside the transaction would inherit its connection)."""
 
         def tell() -> None:
@@ -293,6 +329,9 @@ class Application:
     def plugin_title(self, plugin: str, language: str) -> str:
         manifest = self.plugins.manifests.get(plugin)
         return manifest.title(language) if manifest else plugin
+
+    async def consume(self, event: MessageReceived, uow: UnitOfWork) -> None:
+        await self.inbox.consume(event, uow)
 
     def apology(self, event: MessageReceived) -> OutgoingMessage:
         t = self.translator(self._language_of_channel(event))
@@ -320,14 +359,17 @@ class Application:
         return list(await Community.all().values_list("id", flat=True))  # type: ignore[arg-type]
 
     async def command_context(self, event: MessageReceived, uow: UnitOfWork) -> CommandContext:
-        user = await user_for(event.sender)
-        channel = await Channel.get_or_none(
-            platform=event.channel.platform, chat_id=event.channel.chat_id
-        ).select_related("community")
-        community = channel.community if channel else None
+        """Who is asking, where, as what: from memory once committed (:class:`core.identity.IdentityCache`),
+        since every command needs it before anything else."""
+        user = await cached_user_for(event.sender, uow.on_commit)
+        community = await cached_channel_community(event.channel, uow.on_commit)
         if community is None and event.channel.is_direct:
             community = await self._community_of_private_chat(event, user)
-        membership = await membership_for(community.id, user.id) if community else None
+        # The group's admins writing anonymously are nobody in particular: never a member (so never listed,
+        # counted, ranked, mentioned or given points); the router serves them by ``needs_person`` alone.
+        member = community is not None and not event.sender.as_group
+        membership = (await cached_membership_for(community.id, user.id, uow.on_commit)
+                      if member and community is not None else None)
         if community is not None:
             self.remember_language(community)
         language = community.language if community else (user.language or event.sender.language)
@@ -397,7 +439,10 @@ class Application:
 
     async def render_names(self, community_id: int | None, user_ids: list[int]) -> dict[int, str]:
         """Display names with every enabled plugin's decorations: the one way names are shown."""
-        users = {u.id: u.display_name for u in await User.filter(id__in=user_ids)}
+        users = cached_names(user_ids)  # the people a command just read are not read again
+        missing = [uid for uid in user_ids if uid not in users]
+        if missing:
+            users.update({u.id: u.display_name for u in await User.filter(id__in=missing)})
         marks: dict[int, list[str]] = {}
         if community_id is not None and user_ids:
             for _plugin, decorations in await self.plugins.fan_out(

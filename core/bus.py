@@ -5,8 +5,9 @@ events are already accepted and unhandled (back-pressure instead of unbounded me
 busy partition handles its events strictly in order. Each event is handled in one database transaction:
 the platform event id is marked processed there (so a redelivery is a no-op, across restarts too; the
 router takes the mark itself only for messages that ask for something, so chatter writes nothing), every
-subscriber runs in its own savepoint (a failing one is rolled back, logged and apologised for; the others
-and the bus go on), domain events published meanwhile are handled in the same transaction, the replies
+subscriber's work can be undone alone (a failing one is rolled back, logged and apologised for; the
+others and the bus go on: optimistically without savepoints, and only after a failure again with one per
+subscriber), domain events published meanwhile are handled in the same transaction, the replies
 are stored in the outbox in that transaction too (:mod:`core.outbox`), and sent after the commit
 (:mod:`core.delivery`). A subscriber failing because the database is unreachable or busy fails the whole
 event instead (nothing is committed, nothing apologised for), so the adapter does not acknowledge it and
@@ -28,8 +29,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.events import Event, MessageReceived, OutgoingMessage, PluginToggled
+from core.metrics import UNOWNED, Metrics
 from core.storage import is_unavailable
-from core.unit_of_work import UnitOfWork
+from core.unit_of_work import UnitOfWork, current_work
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ class Subscription:
     #: The handler marks the platform event processed itself (``uow.mark_processed()``) before it changes
     #: anything, and only when it does; the router does, so plain chatter costs no write.
     marks_processed: bool = False
+    #: ``quiet(event)`` True: the handler will neither read nor write the database for this event (plain
+    #: chatter, for the router), so when it is the only one to hear it, it runs without a transaction.
+    quiet: Callable[[Any], bool] | None = None
 
     def matches(self, event: Event) -> bool:
         if isinstance(self.event_type, str):
@@ -82,6 +87,10 @@ class BusHost(Protocol):
 
     def apology(self, event: MessageReceived) -> OutgoingMessage: ...
 
+    async def consume(self, event: MessageReceived, uow: UnitOfWork) -> None:
+        """Inside the event's transaction: delete its row from the inbox, if it came from there."""
+        ...
+
 
 @dataclass(frozen=True)
 class StoredReplies:
@@ -103,6 +112,14 @@ class BusClosed(RuntimeError):
     """Publishing after shutdown began."""
 
 
+class _Optimism(Exception):
+    """A subscriber failed while none had a savepoint: roll everything back and handle the event carefully."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
 class EventBus:
     def __init__(self, host: BusHost, *, max_pending: int = 1000) -> None:
         self._host = host
@@ -118,6 +135,7 @@ class EventBus:
         self.handled = 0
         self.duplicates = 0
         self.failures = 0
+        self.metrics: Metrics = UNOWNED
 
     # -- subscribing -------------------------------------------------------------------------------
     def subscribe(self, subscription: Subscription) -> None:
@@ -178,6 +196,7 @@ class EventBus:
                         done.set_result(handled)
                 except Exception as exc:  # handle() isolates subscribers; this is the database failing
                     self.failures += 1
+                    self.metrics.event(type(event).__name__, "unavailable" if is_unavailable(exc) else "failed")
                     if is_unavailable(exc):
                         if not self._database_away:  # once per outage, not once per event and retry
                             log.warning("events wait: the database is unavailable (%s)", exc)
@@ -199,44 +218,93 @@ class EventBus:
 
     # -- handling ----------------------------------------------------------------------------------
     async def handle(self, event: Event) -> bool:
-        """Handle one event now, in one transaction; False if it was a duplicate."""
+        """Handle one event now, in one transaction; False if it was a duplicate.
+
+        Optimistic first: every subscriber runs without a savepoint (two statements each saved on every
+        event). Should one fail for a reason of its own, the whole transaction is rolled back and the event
+        is handled again with a savepoint per subscriber, where the failing one is rolled back alone,
+        logged and apologised for, and the others commit. The rare failure pays twice; nothing commits
+        half-done either way, and the processed mark is in whichever transaction commits.
+        """
         uow = UnitOfWork(now=self._host.now(), event_key=getattr(event, "event_id", None))
-        async with self._host.transaction():
-            if self._claims_up_front(event) and not await uow.mark_processed():
-                self.duplicates += 1
-                log.info("duplicate event %s ignored", uow.event_key)
-                return False
-            await self._run_all(event, uow)
-            replies = await self._host.store_replies(uow.outbox) if uow.outbox and not uow.duplicate else None
+        if await self._quietly(event, uow):
+            return True
+        try:
+            return await self._handle(event, uow, careful=False)
+        except _Optimism as failed:
+            log.info("handling %s again with a savepoint per subscriber after %r", describe(event), failed.error)
+        return await self._handle(event, UnitOfWork(now=uow.now, event_key=uow.event_key), careful=True)
+
+    async def _handle(self, event: Event, uow: UnitOfWork, *, careful: bool) -> bool:
+        token = current_work.set(uow)  # caches hearing of a change repeat their invalidation after the commit
+        try:
+            async with self._host.transaction():
+                if isinstance(event, MessageReceived):  # its inbox row goes with its effects (core.inbox)
+                    await self._host.consume(event, uow)
+                if self._claims_up_front(event) and not await uow.mark_processed():
+                    self.duplicates += 1
+                    self.metrics.event(type(event).__name__, "duplicate")
+                    log.info("duplicate event %s ignored", uow.event_key)
+                    return False
+                await self._run_all(event, uow, careful=careful)
+                replies = await self._host.store_replies(uow.outbox) if uow.outbox and not uow.duplicate else None
+        finally:
+            current_work.reset(token)
         if uow.duplicate:  # found by the router, before it changed anything
             self.duplicates += 1
+            self.metrics.event(type(event).__name__, "duplicate")
             log.info("duplicate event %s ignored", uow.event_key)
             return False
         uow.committed()
         self.handled += 1
+        self.metrics.event(type(event).__name__, "handled")
         if replies is not None:
             await self._host.deliver(replies)
+        return True
+
+    async def _quietly(self, event: Event, uow: UnitOfWork) -> bool:
+        """Handle ``event`` without a transaction when every subscriber hearing it says it is quiet (plain
+        chat: the speaker is noted in memory, nothing else happens, so there is nothing to commit). An
+        event from the inbox still has its row deleted, a statement of its own."""
+        community_id = self._host.community_of(event)
+        hearing = [s for s in self._subscriptions if s.matches(event) and self._delivers(s, event, community_id)]
+        if not hearing or not all(s.quiet is not None and s.quiet(event) for s in hearing):
+            return False
+        if isinstance(event, MessageReceived):
+            await self._host.consume(event, uow)
+        for subscription in hearing:
+            await subscription.handler(event, uow)
+        if uow.outbox or uow.events or uow.marked:
+            raise RuntimeError(f"a quiet handler changed something for {describe(event)}")
+        uow.committed()
+        self.handled += 1
+        self.metrics.event(type(event).__name__, "handled")
         return True
 
     async def run_in_transaction(self, work: Callable[[UnitOfWork], Awaitable[Any]]) -> Any:
         """Run ``work`` (a scheduler job, a CLI action) like a subscriber: one transaction, events, outbox."""
         uow = UnitOfWork(now=self._host.now())
-        async with self._host.transaction():
-            result = await work(uow)
-            for current in uow.take_events():
-                await self._run_all(current, uow)
-            replies = await self._host.store_replies(uow.outbox) if uow.outbox else None
+        token = current_work.set(uow)
+        try:
+            async with self._host.transaction():
+                result = await work(uow)
+                for current in uow.take_events():
+                    await self._run_all(current, uow)
+                replies = await self._host.store_replies(uow.outbox) if uow.outbox else None
+        finally:
+            current_work.reset(token)
         uow.committed()
         if replies is not None:
             await self._host.deliver(replies)
         return result
 
-    async def _run_all(self, event: Event, uow: UnitOfWork) -> None:
-        """``event`` and the domain events its subscribers publish, in order, in this transaction."""
+    async def _run_all(self, event: Event, uow: UnitOfWork, *, careful: bool = True) -> None:
+        """``event`` and the domain events its subscribers publish, in order, in this transaction
+        (``careful``: a savepoint per subscriber; otherwise none, and a failure is :class:`_Optimism`)."""
         todo: deque[Event] = deque([event])
         while todo:
             current = todo.popleft()
-            await self._run_subscribers(current, uow)
+            await self._run_subscribers(current, uow, careful=careful)
             todo.extend(uow.take_events())
 
     def _claims_up_front(self, event: Event) -> bool:
@@ -255,21 +323,29 @@ class EventBus:
             return True
         return isinstance(event, PluginToggled) and event.plugin == subscription.plugin
 
-    async def _run_subscribers(self, event: Event, uow: UnitOfWork) -> None:
+    async def _run_subscribers(self, event: Event, uow: UnitOfWork, *, careful: bool = True) -> None:
         community_id = self._host.community_of(event)
-        for subscription in list(self._subscriptions):
-            if not subscription.matches(event):
-                continue
-            if not self._delivers(subscription, event, community_id):
-                continue
+        hearing = [s for s in self._subscriptions if s.matches(event) and self._delivers(s, event, community_id)]
+        if not careful:
+            for subscription in hearing:
+                try:
+                    await subscription.handler(event, uow)
+                except Exception as error:
+                    if is_unavailable(error):
+                        raise
+                    raise _Optimism(error) from error
+            return
+        for subscription in hearing:
             mark = uow.mark()
             try:
                 async with self._host.transaction():  # a savepoint: a failure undoes only this subscriber
-                    await subscription.handler(event, uow)
+                    with self.metrics.timed(subscription.plugin):
+                        await subscription.handler(event, uow)
             except Exception as error:
                 if is_unavailable(error):
                     raise  # not this subscriber's fault: the whole event waits for the database
                 self.failures += 1
+                self.metrics.plugin_error(subscription.plugin)
                 uow.rollback_to(mark)
                 log.exception(
                     "subscriber %s of plugin %s failed on %s",

@@ -1,4 +1,4 @@
-"""The ``linli`` command: run, init, migrate, plugins list|enable|disable, plugin new.
+"""The ``linli`` command: run, init, migrate, backup, restore, plugins list|enable|disable, plugin new.
 
 Every failure an operator can cause (a bad setting, an unmigrated database, an unknown plugin) ends in
 one clear line on stderr and a non-zero exit code, never a traceback.
@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import secrets
+from core.backup import linli_version
 from core.config import ConfigError, Settings, load_settings
 from core.database_file import check_sqlite_file
 from core.storage import mask_url
@@ -74,12 +75,26 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from core.cli_backup import backup_before_migrate
     from core.migrations import migrate_database
 
     settings = _settings(args)
+    backup_before_migrate(settings, skip=args.no_backup)  # an upgrade that goes wrong can be undone
     applied = asyncio.run(migrate_database(settings))
     print(f"applied {len(applied)} migrations" + (": " + ", ".join(applied) if applied else " (up to date)"))
     return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from core.cli_backup import cmd_backup as backup
+
+    return backup(_settings(args), args)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from core.cli_backup import cmd_restore as restore
+
+    return restore(_settings(args), args)
 
 
 def cmd_makemigrations(args: argparse.Namespace) -> int:
@@ -110,6 +125,13 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from core.cli_audit import export_audit
+
+    print(asyncio.run(export_audit(_settings(args), args.community, args.format, args.since, args.output)))
+    return 0
+
+
 def cmd_deadletters(args: argparse.Namespace) -> int:
     from core.cli_deadletters import list_dead_letters, replay_dead_letters
 
@@ -117,6 +139,12 @@ def cmd_deadletters(args: argparse.Namespace) -> int:
     for line in asyncio.run(work(_settings(args))):
         print(line)
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from core.rosters.cli import run_import
+
+    return asyncio.run(run_import(_settings(args), args))
 
 
 def cmd_plugin_new(args: argparse.Namespace) -> int:
@@ -144,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = flags(argparse.ArgumentParser(add_help=False), after=True)
     parser = flags(argparse.ArgumentParser(prog="linli", description="邻里 linli: neighbourhood volunteering in chat"),
                    after=False)
+    parser.add_argument("--version", action="version", version=f"linli {linli_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", parents=[common], help="run the platform")
@@ -158,7 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(func=cmd_init)
 
     migrate = sub.add_parser("migrate", parents=[common], help="create or upgrade the database tables")
+    migrate.add_argument("--no-backup", action="store_true",
+                         help="do not take a backup before applying migrations")
     migrate.set_defaults(func=cmd_migrate)
+
+    backup = sub.add_parser("backup", parents=[common],
+                            help="write a consistent snapshot of the database (safe while linli runs)")
+    backup.add_argument("path", nargs="?", help="file or folder to write (default: [backup] directory)")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", parents=[common],
+                             help="restore a backup into an empty database, then apply newer migrations")
+    restore.add_argument("path", help="a file written by `linli backup`")
+    restore.set_defaults(func=cmd_restore)
 
     makemigrations = sub.add_parser("makemigrations", parents=[common],
                                     help="write migrations for changed models (developers)")
@@ -171,10 +212,24 @@ def build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--community", help="community name")
     plugins.set_defaults(func=cmd_plugins)
 
+    audit = sub.add_parser("audit", parents=[common], help="the audit log of a community: who did what, when, why")
+    audit.add_argument("--community", required=True, help="community name")
+    audit.add_argument("--format", choices=["text", "csv"], default="text")
+    audit.add_argument("--since", help="only rows from this day on (YYYY-MM-DD)")
+    audit.add_argument("--output", help="write to this file instead of printing")
+    audit.set_defaults(func=cmd_audit)
+
     deadletters = sub.add_parser("deadletters", parents=[common],
                                  help="list the events the core set aside after failing on them, or replay them")
     deadletters.add_argument("action", choices=["list", "replay"])
     deadletters.set_defaults(func=cmd_deadletters)
+
+    from core.rosters.cli import configure as configure_import
+
+    roster = sub.add_parser("import", parents=[common], help="import a roster (volunteers, households, teams, "
+                            "party) from an .xlsx or .csv file: a dry run unless --apply")
+    configure_import(roster)
+    roster.set_defaults(func=cmd_import)
 
     plugin = sub.add_parser("plugin", parents=[common], help="plugin development tools")
     plugin_sub = plugin.add_subparsers(dest="plugin_command", required=True)

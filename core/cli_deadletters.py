@@ -7,6 +7,7 @@ was handled after all is a no-op (its processed mark says so).
 
 from __future__ import annotations
 
+from core import audit
 from core.app import Application
 from core.config import Settings
 from core.deadletters import decode_event, waiting
@@ -44,6 +45,9 @@ async def replay_dead_letters(settings: Settings) -> list[str]:
                 continue
             letter.replayed_at = app.now()
             await letter.save(update_fields=["replayed_at"])
+            await audit.record(community_id=None, plugin="core", action="deadletters replay", by_operator=True,
+                               target=f"dead letter {letter.id}", details={"event": event.event_id,
+                                                                           "handled": bool(handled)})
             lines.append(f"{letter.id}: {'handled' if handled else 'had been handled already'}")
         return lines or ["no dead letters"]
     finally:

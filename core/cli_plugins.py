@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core import audit
 from core.app import Application
 from core.config import ConfigError, Settings
 from core.events import PluginToggled
@@ -56,6 +57,8 @@ async def set_plugin(settings: Settings, community_name: str, plugin: str, enabl
             changed = await app.plugins.set_enabled(community.id, plugin, enabled, uow)
             if changed:
                 uow.publish(PluginToggled(community_id=community.id, plugin=plugin, enabled=enabled))
+                await audit.record(community_id=community.id, plugin="core", action="enable" if enabled else "disable",
+                                   by_operator=True, target=plugin, at=uow.now)
             return changed
 
         try:

@@ -43,6 +43,9 @@ class Command:
     #: What people type after it is theirs alone (an anonymous rating): if the core ever sets the message
     #: aside as a dead letter, its words are not kept.
     private_words: bool = False
+    #: False for what a chat's admins may run as the chat itself, without being a person (Telegram's anonymous
+    #: admins): /setup, /enable, /help. Anything that must know who asks (claiming, rating) keeps True.
+    needs_person: bool = True
 
     @property
     def spellings(self) -> tuple[str, ...]:
@@ -134,6 +137,7 @@ def command(
     dialog: bool = False,
     subcommands: Iterable[Command] = (),
     private_words: bool = False,
+    needs_person: bool = True,
 ) -> Callable[[CommandHandler], Command]:
     """Declare a chat command; the decorated coroutine receives ``ctx`` and the converted arguments."""
 
@@ -149,16 +153,17 @@ def command(
             dialog=dialog,
             subcommands=tuple(replace(s, parent=name) for s in subcommands),
             private_words=private_words,
+            needs_person=needs_person,
         )
 
     return declare
 
 
 def group(name: str, *, aliases: Iterable[str] = (), help: str = "", subcommands: Iterable[Command] = (),
-          needs_community: bool = True) -> Command:
+          needs_community: bool = True, needs_person: bool = True) -> Command:
     """A command that is only its subcommands (``/badge request|pending|…``)."""
     return Command(name=name, handler=None, aliases=tuple(aliases), help=help, needs_community=needs_community,
-                   subcommands=tuple(replace(s, parent=name) for s in subcommands))
+                   subcommands=tuple(replace(s, parent=name) for s in subcommands), needs_person=needs_person)
 
 
 def sub(cmd: Command, name: str, *aliases: str) -> Command:

@@ -79,11 +79,31 @@ class WebSettings(_Section):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+    #: Where residents reach the board from outside (behind a proxy): what /board links to and puts in its QR.
+    public_url: str | None = Field(None, description="the board's public address, e.g. https://linli.example.org")
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value.strip()):
+            raise ValueError("an address starting with https:// (or http://), without query or fragment")
+        return value.strip().rstrip("/")
 
 
 class SchedulerSettings(_Section):
     tick_seconds: float = Field(1.0, gt=0, le=3600)
     lease_seconds: int = Field(300, ge=1)
+
+
+class BackupSettings(_Section):
+    """The daily backup (core/backup.py): off unless settings say so (the template switches it on)."""
+
+    enabled: bool = False
+    directory: str = Field("data/backups", min_length=1, description="where backups are written and rotated")
+    hour: int = Field(3, ge=0, le=23, description="the local hour after which the day's backup is taken")
+    keep: int = Field(14, ge=1, le=3650, description="how many dated backups are kept; older ones are deleted")
 
 
 class PluginSettings(_Section):
@@ -113,6 +133,7 @@ class Settings(BaseModel):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
     #: Per-plugin settings tables, validated by each plugin's own settings model.
     plugin: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -17,7 +17,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from core.events import Attachment, ChannelRef, IdentityRef, MessageReceived
+from core.events import MessageReceived
+from core.inbox import decode, encode
 
 #: Tries (while the database works) before an event is set aside.
 DEAD_LETTER_AFTER = 3
@@ -36,26 +37,13 @@ class DeadLetter(Model):
 
 
 def encode_event(event: MessageReceived) -> dict[str, Any]:
-    data = dataclasses.asdict(event)
-    data["received_at"] = event.received_at.isoformat() if event.received_at else None
-    return data
+    return encode(event)
 
 
 def decode_event(data: dict[str, Any]) -> MessageReceived:
-    received = data.get("received_at")
-    return MessageReceived(
-        event_id=data["event_id"],
-        channel=ChannelRef(**data["channel"]),
-        sender=IdentityRef(**data["sender"]),
-        text=data.get("text", ""),
-        message_id=data.get("message_id"),
-        mentions=tuple(IdentityRef(**m) for m in data.get("mentions", ())),
-        attachments=tuple(Attachment(**a) for a in data.get("attachments", ())),
-        button_data=data.get("button_data"),
-        button_token=None,  # a press set aside is too old to answer on its button
-        reply_to_message_id=data.get("reply_to_message_id"),
-        received_at=datetime.fromisoformat(received) if received else None,
-    )
+    """The event as it was set aside, every field kept (the inbox's one format: a replayed edit stays an
+    edit, an over-long text stays refused unread), but a press is too old to answer on its button."""
+    return dataclasses.replace(decode(data), button_token=None)
 
 
 async def set_aside(event: MessageReceived, error: BaseException, now: datetime) -> bool:

@@ -34,6 +34,7 @@ from core.adapter import Adapter, RetryLater
 from core.backoff import backoff_delay
 from core.config import DeliverySettings
 from core.events import OutgoingMessage
+from core.metrics import UNOWNED, Metrics
 from core.outbox import OutboxMessage, OutboxState, decode, keyed
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class Delivery:
         self.retries = 0
         self.expired = 0
         self.failed = 0
+        self.metrics: Metrics = UNOWNED
 
     # -- feeding -----------------------------------------------------------------------------------
     def hand(self, items: list[tuple[int, OutgoingMessage]], lanes: list[str]) -> None:
@@ -215,6 +217,7 @@ class Delivery:
             except RetryLater as problem:
                 attempt += 1
                 self.retries += 1
+                self.metrics.outbound_message(message.channel.platform, "retry")
                 if not lane.failing:
                     log.warning("delivery: sending to %s failed (%s); retrying", lane.key, problem)
                     lane.failing = True
@@ -223,11 +226,13 @@ class Delivery:
                 if await self._too_old(row_id):
                     await self._give_up(row_id, OutboxState.EXPIRED, str(problem))
                     self.expired += 1
+                    self.metrics.outbound_message(message.channel.platform, "expired")
                     log.error("delivery: a message to %s expired after %.0f s of failures (%s)",
                               lane.key, self.settings.ttl_seconds, problem)
                     return True
                 if problem.after is not None:
                     wait = problem.after
+                    self.metrics.throttled(message.channel.platform, wait)
                 elif problem.uncertain:  # it may be showing already: the next copy waits the longest pause
                     wait = self.settings.retry_cap
                 else:
@@ -238,11 +243,13 @@ class Delivery:
                 log.exception("delivery: %s refused a message to %s for good", message.channel.platform, lane.key)
                 await self._give_up(row_id, OutboxState.FAILED, f"{type(error).__name__}: {error}")
                 self.failed += 1
+                self.metrics.outbound_message(message.channel.platform, "failed")
                 return True
             if lane.failing:
                 log.warning("delivery: sending to %s works again", lane.key)
                 lane.failing = False
             self.sent += 1
+            self.metrics.outbound_message(message.channel.platform, "sent")
             await self._persist(lambda: OutboxMessage.filter(id=row_id).delete())
             return True
 

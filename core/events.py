@@ -23,6 +23,12 @@ class IdentityRef:
     #: The platform says this account administers the chat (Telegram creator/administrator, console admin).
     is_chat_admin: bool = False
     language: str | None = None
+    #: Not a person: the chat's admins writing anonymously as the chat (Telegram's GroupAnonymousBot). Served
+    #: only for commands that need no person (``Command.needs_person``), never made organizer.
+    as_group: bool = False
+    #: The platform cannot tell yet whether this account administers the chat (its admin list is still
+    #: loading): ``is_chat_admin`` is then False, and what only a chat admin may do asks to try again.
+    admin_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class ChannelRef:
     chat_id: str
     title: str = ""
     is_direct: bool = False
+    #: A thread inside the chat (a Telegram forum topic): replies go back into it. Optional everywhere; the
+    #: chat's binding to a community is per chat (``key``), never per thread.
+    thread_id: str | None = None
 
     @property
     def key(self) -> str:
@@ -79,6 +88,11 @@ class MessageReceived(Event):
     button_data: str | None = None
     #: The platform's handle for answering a button press (Telegram's callback query id).
     button_token: str | None = None
+    #: The user edited their earlier message ``message_id`` into this text (each edit has its own event id).
+    edited: bool = False
+    #: The platform lets people edit this message later (Telegram): the core then remembers whether its
+    #: command did something (core.edits); elsewhere nothing is written for it.
+    editable: bool = False
     reply_to_message_id: str | None = None
     received_at: datetime | None = None
     #: Set by the core (:mod:`core.inputs`) when the text was longer than ``bus.max_message_chars``: that
@@ -191,6 +205,16 @@ class RoleChanged(DomainEvent):
     user_id: int
     role: str
     granted: bool
+    by_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LanguageChanged(DomainEvent):
+    """A community speaks another language now (``/language``): menus and texts follow it."""
+
+    event_name: ClassVar[str] = "core.language_changed"
+
+    language: str
     by_user_id: int | None = None
 
 

@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from core.bus import Subscription
     from core.cli import CliCommand
     from core.commands import Command
+    from core.corrections import Correction
     from core.manifest import PluginManifest
+    from core.rosters.kinds import RosterKind
     from core.scheduler import JobSpec
     from core.web import WebRoute
+    from core.web.pages import WebPage
 
 PROJECT = "linli"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -58,7 +61,21 @@ def linli_jobs() -> list[JobSpec]:
 
 @hookspec
 def linli_web_routes() -> list[WebRoute]:
-    """Pages or API endpoints the plugin adds under ``/c/<community>/<plugin>/…`` on the web server."""
+    """Raw endpoints the plugin adds under ``/c/<slug>/<plugin>/…`` on the web server (404 where the plugin is
+    off or the board is private; ``request.match_info["community_id"]`` holds the community's id).
+
+    For a page of the public board, prefer :func:`linli_web_pages`: it gets the frame, translations and a
+    :class:`core.web.pages.WebScope` instead of a bare request.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def linli_web_pages() -> list[WebPage]:
+    """Pages of the community's public board, at ``/c/<slug>/<name>/`` (see :class:`core.web.pages.WebPage`).
+
+    Shown, and listed in the navigation, only where the plugin is enabled; a private board shows none.
+    """
     raise NotImplementedError
 
 
@@ -68,6 +85,16 @@ def linli_cli_commands() -> list[CliCommand]:
     :class:`core.cli.CliCommand`\\ s: their words, help, options, and an async ``run`` that gets the parsed
     arguments and a :class:`core.cli.CliContext` (settings, the open database, communities by name).
     Words the core uses (``run``, ``migrate`` …) are not available to plugins.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def linli_roster_kinds() -> list[RosterKind]:
+    """The rosters the plugin can import from a spreadsheet (``linli import KIND FILE``, ``/import KIND``), as
+    :class:`core.rosters.kinds.RosterKind`\\ s: columns as organizers head them, ``check`` (one row → values, or a
+    Refusal with the reason) and ``apply`` (one checked row made true for one person, idempotently). A kind
+    with ``extends`` adds columns to another kind's sheet. Offered where the plugin is enabled.
     """
     raise NotImplementedError
 
@@ -120,6 +147,18 @@ async def linli_published_results(community_id: int) -> dict[str, Any] | None:
     as plain JSON under readable keys, for the web board; None when there is nothing published.
 
     Only what was announced in the chats: never anything sealed, never who did what.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def linli_corrections() -> list[Correction]:
+    """The kinds of record an organizer can reverse with ``/correct <kind> <ref…> <reason>`` (``/更正``), as
+    :class:`core.corrections.Correction`\\ s: a verified claim, an approved service record, a verified badge.
+
+    The plugin finds the record, marks it corrected and undoes what follows in its own tables; it names the
+    ledger entries the record earned and the core books their opposites, tells the person privately and
+    writes the audit row. Only the kinds of plugins enabled in the community are offered there.
     """
     raise NotImplementedError
 

@@ -8,13 +8,22 @@ platform accounts, so a person keeps their points when they move from Telegram t
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
+from tortoise.queryset import BulkUpdateQuery, DeleteQuery, UpdateQuery
+from tortoise.signals import post_delete, post_save
 from tortoise.transactions import in_transaction
 
 from core.events import ChannelRef, IdentityRef
 from core.permissions import Role
+from core.storage import fetch
+from core.unit_of_work import after_this_commit
 
 
 class User(Model):
@@ -47,6 +56,10 @@ class Community(Model):
     name = fields.CharField(max_length=128, unique=True)
     language = fields.CharField(max_length=8, default="zh_CN")
     created_at = fields.DatetimeField(auto_now_add=True)
+    slug = fields.CharField(max_length=64, null=True, unique=True,
+                            description="The board's address /c/<slug>/: pinyin of the name, changed by /board slug.")
+    board_private = fields.BooleanField(default=False, db_default=False,  # existing rows: public
+                                        description="True: the web board answers 404 (/board private).")
 
     class Meta:
         table = "linli_community"
@@ -135,6 +148,13 @@ async def community_for_channel(channel: ChannelRef) -> Community | None:
     return row.community if row else None
 
 
+_MEMBERS_NAMED = (
+    "SELECT u.id, u.display_name, u.language, u.created_at, i.platform, i.username, i.display_name AS identity_name "
+    "FROM linli_identity i JOIN linli_user u ON u.id = i.user_id "
+    "JOIN linli_membership m ON m.user_id = u.id AND m.community_id = ? "
+    "WHERE i.username = ? OR i.display_name = ? ORDER BY i.id")
+
+
 async def find_members_by_name(community_id: int, platform: str, name: str) -> list[User]:
     """Who ``@name`` typed in a chat can mean in this community, most specific match first.
 
@@ -142,17 +162,20 @@ async def find_members_by_name(community_id: int, platform: str, name: str) -> l
     the caller must ask which one is meant rather than pick one.
     """
     name = name.lstrip("@")
-    searches = (
-        {"platform": platform, "username": name},
-        {"platform": platform, "display_name": name},
-        {"username": name},
-        {"display_name": name},
+    rows = await fetch(_MEMBERS_NAMED, community_id, name, name)  # one query for the four searches
+    searches: tuple[Callable[[Any], bool], ...] = (
+        lambda r: r["platform"] == platform and r["username"] == name,
+        lambda r: r["platform"] == platform and r["identity_name"] == name,
+        lambda r: r["username"] == name,
+        lambda r: r["identity_name"] == name,
     )
-    for filters in searches:
-        identities = await Identity.filter(user__memberships__community_id=community_id, **filters).select_related(
-            "user"
-        )
-        users = {i.user.id: i.user for i in identities}
+    for matches in searches:
+        users: dict[int, User] = {}
+        for row in rows:
+            if matches(row) and row["id"] not in users:
+                users[int(row["id"])] = User._init_from_db(
+                    id=row["id"], display_name=row["display_name"], language=row["language"],
+                    created_at=row["created_at"])
         if users:
             return list(users.values())
     return []
@@ -169,3 +192,213 @@ async def erase_user(user_id: int, pseudonym: str) -> None:
     await User.filter(id=user_id).update(display_name=pseudonym, language=None)
     await Identity.filter(user_id=user_id).delete()
     await Membership.filter(user_id=user_id).update(roles=[], verified_resident=False)
+
+
+# -- the identity cache -------------------------------------------------------------------------------
+ModelT = TypeVar("ModelT", bound=Model)
+CACHE_SIZE = 20_000
+
+
+def _copied(value: Any) -> Any:
+    """JSON values (a list of roles) are copied, so a handler changing its object changes no entry."""
+    return copy.deepcopy(value) if isinstance(value, list | dict) else value
+
+
+def snapshot(row: Model) -> dict[str, Any]:
+    """A row's stored fields, copied: what the cache keeps (never the object a handler may change)."""
+    return {name: _copied(row.__dict__[name]) for name in row._meta.fields_db_projection if name in row.__dict__}
+
+
+def rebuild(model: type[ModelT], fields_: dict[str, Any]) -> ModelT:
+    """A fresh model object from a snapshot, as if just read from the database (the values are Python
+    values already, so none is converted again: this is what makes a hit cheap)."""
+    row = model.__new__(model)
+    row._partial = False
+    row._saved_in_db = True
+    row._custom_generated_pk = model._meta.db_pk_column not in model._meta.generated_db_fields
+    row._await_when_save = {}
+    for name, value in fields_.items():
+        object.__setattr__(row, name, _copied(value))
+    return row
+
+
+class IdentityCache:
+    """Who a platform account is, which community a chat belongs to, and memberships, served from memory.
+
+    Every command needs all three before it can do anything (three indexed reads, each rebuilt by the
+    query builder: half of a trivial command's time). Entries are put only once the transaction that read
+    them has committed, and only if nothing changed that key meanwhile: every save or delete of these
+    models (Tortoise's signals) and every bulk update (:func:`forget`) bumps a version, and a snapshot
+    read before the bump is not put. Bounded (least recently used goes first). Another process's changes
+    arrive with :meth:`clear` on every ``plugins.refresh_seconds`` (like plugin states and chat bindings),
+    or at once through :meth:`forget`, which is the hook a cross-process invalidation (a broker message)
+    calls.
+    """
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._rows: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._versions: dict[tuple[Any, ...], int] = {}
+        self._epoch = 0
+        self.hits = 0
+        self.misses = 0
+
+    def version(self, key: tuple[Any, ...]) -> tuple[int, int]:
+        return self._epoch, self._versions.get(key, 0)
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        value = self._rows.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self._rows.move_to_end(key)
+        self.hits += 1
+        return value
+
+    def put(self, key: tuple[Any, ...], value: Any, seen: tuple[int, int]) -> None:
+        """Keep ``value`` unless the key changed since it was read (``seen``, from :meth:`version`)."""
+        if self.version(key) != seen:
+            return
+        self._rows[key] = value
+        self._rows.move_to_end(key)
+        while len(self._rows) > self.size:
+            old, _ = self._rows.popitem(last=False)
+            self._versions.pop(old, None)
+
+    def forget(self, *keys: tuple[Any, ...]) -> None:
+        """Drop ``keys`` (no keys: everything); a read of them still in flight will not be kept either."""
+        if not keys:
+            self.clear()
+            return
+        for key in keys:
+            self._rows.pop(key, None)
+            self._versions[key] = self._versions.get(key, 0) + 1
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._versions.clear()
+        self._epoch += 1
+
+
+#: The process's cache; the application clears it when it re-reads shared state.
+identity_cache = IdentityCache()
+
+
+def forget(*keys: tuple[Any, ...]) -> None:
+    """Tell the cache that rows changed behind the models' backs (a bulk ``update``): call after one.
+
+    Forgotten now and again after the commit: a concurrent transaction (PostgreSQL) may still read and
+    keep the old row until this one commits."""
+    identity_cache.forget(*keys)
+    after_this_commit(lambda: identity_cache.forget(*keys))
+
+
+def _user_key(platform: str, platform_user_id: str) -> tuple[Any, ...]:
+    return ("identity", platform, platform_user_id)
+
+
+def _name_key(user_id: int) -> tuple[Any, ...]:
+    return ("name", user_id)
+
+
+def _channel_key(platform: str, chat_id: str) -> tuple[Any, ...]:
+    return ("channel", platform, chat_id)
+
+
+def _membership_key(community_id: int, user_id: int) -> tuple[Any, ...]:
+    return ("membership", community_id, user_id)
+
+
+async def _saved(sender: type[Model], instance: Model, created: bool, *_rest: Any) -> None:
+    if not created:  # no entry can hold a row that did not exist (nothing absent is cached)
+        await _changed(sender, instance)
+
+
+async def _changed(sender: type[Model], instance: Model, *_rest: Any) -> None:
+    if isinstance(instance, Membership):
+        forget(_membership_key(instance.community_id, instance.user_id))  # type: ignore[attr-defined]
+    elif isinstance(instance, Identity):
+        forget(_user_key(instance.platform, instance.platform_user_id))
+    elif isinstance(instance, Channel):
+        forget(_channel_key(instance.platform, instance.chat_id))
+    else:  # a User or a Community is inside other entries: rare, so everything goes
+        forget()
+
+
+_CACHED_MODELS: tuple[type[Model], ...] = (User, Identity, Community, Channel, Membership)
+for _model in _CACHED_MODELS:
+    post_save(_model)(_saved)
+    post_delete(_model)(_changed)
+
+
+def _watch_bulk_writes() -> None:
+    """A queryset's ``update``/``delete``/``bulk_update`` sends no signal, and any module (a plugin's
+    roster, ``/link``'s merge) may run one on these models: each forgets the whole cache, so none of them
+    has to remember to (they are rare; a command's reads are not)."""
+    for cls, name in ((UpdateQuery, "_execute"), (DeleteQuery, "_execute"), (BulkUpdateQuery, "_execute_many")):
+        original = getattr(cls, name)
+
+        async def watched(self: Any, *args: Any, _original: Any = original) -> Any:
+            result = await _original(self, *args)
+            if self.model in _CACHED_MODELS:
+                forget()
+            return result
+
+        setattr(cls, name, watched)
+
+
+_watch_bulk_writes()
+
+
+async def cached_user_for(ref: IdentityRef, on_commit: Callable[[Callable[[], None]], None]) -> User:
+    """:func:`user_for`, from memory when the account and its names are as last committed."""
+    key = _user_key(ref.platform, ref.user_id)
+    hit = identity_cache.get(key)
+    if hit is not None and hit[0] == (ref.display_name, ref.username):
+        return rebuild(User, hit[1])
+    seen = identity_cache.version(key)
+    user = await user_for(ref)
+    name_key, name_seen = _name_key(user.id), identity_cache.version(_name_key(user.id))
+    kept = ((ref.display_name, ref.username), snapshot(user))
+
+    def keep() -> None:
+        identity_cache.put(key, kept, seen)
+        identity_cache.put(name_key, user.display_name, name_seen)
+
+    on_commit(keep)
+    return user
+
+
+def cached_names(user_ids: list[int]) -> dict[int, str]:
+    """The display names of those of ``user_ids`` the cache holds (as last committed)."""
+    found = {uid: identity_cache.get(_name_key(uid)) for uid in user_ids}
+    return {uid: name for uid, name in found.items() if name is not None}
+
+
+async def cached_channel_community(channel: ChannelRef,
+                                   on_commit: Callable[[Callable[[], None]], None]) -> Community | None:
+    """The community a chat is bound to (None: not bound), from memory once seen."""
+    key = _channel_key(channel.platform, channel.chat_id)
+    hit = identity_cache.get(key)
+    if hit is not None:
+        return rebuild(Community, hit)
+    seen = identity_cache.version(key)
+    community = await community_for_channel(channel)
+    if community is not None:
+        kept = snapshot(community)
+        on_commit(lambda: identity_cache.put(key, kept, seen))
+    return community
+
+
+async def cached_membership_for(community_id: int, user_id: int,
+                                on_commit: Callable[[Callable[[], None]], None]) -> Membership:
+    """:func:`membership_for`, from memory once committed."""
+    key = _membership_key(community_id, user_id)
+    hit = identity_cache.get(key)
+    if hit is not None:
+        return rebuild(Membership, hit)
+    seen = identity_cache.version(key)
+    membership = await membership_for(community_id, user_id)
+    kept = snapshot(membership)
+    on_commit(lambda: identity_cache.put(key, kept, seen))
+    return membership

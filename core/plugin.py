@@ -7,11 +7,13 @@ See ``docs/architecture.md`` and ``docs/plugins.md``.
 """
 
 from core.arguments import Arg, Choice, Date, Int, Mention, Offer, Rest, Text, when
+from core.audit import audited, reads
 from core.bus import Subscription
 from core.cli import CliCommand, CliContext
 from core.commands import Command, command, group, parse_line, sub
 from core.config import env_secret
 from core.context import CommandContext
+from core.corrections import AwardsReversed, Correction, Reversal
 from core.events import (
     Attachment,
     AwardingEvent,
@@ -34,11 +36,17 @@ from core.manifest import PluginManifest
 from core.permissions import Role
 from core.points import PointsEntry, balance_of, is_booked
 from core.refusal import Hint, Person, Plural, Refusal
+from core.rosters.kinds import Column as RosterColumn
+from core.rosters.kinds import Outcome as RosterOutcome
+from core.rosters.kinds import RosterKind, RosterScope
 from core.scheduler import JobContext, JobSpec
 from core.scope import Scope
 from core.secrets import register_secret
 from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
+from core.web.charts import ChartGuide, ChartPoint, ChartSeries, bar_chart, line_chart
+from core.web.dates import board_date
+from core.web.pages import WebPage, WebScope
 
 __all__ = [
     "NP_",
@@ -46,13 +54,18 @@ __all__ = [
     "Arg",
     "Attachment",
     "AwardingEvent",
+    "AwardsReversed",
     "Button",
     "ChannelRef",
+    "ChartGuide",
+    "ChartPoint",
+    "ChartSeries",
     "Choice",
     "CliCommand",
     "CliContext",
     "Command",
     "CommandContext",
+    "Correction",
     "Date",
     "DomainEvent",
     "Hint",
@@ -74,21 +87,33 @@ __all__ = [
     "PointsEntry",
     "Refusal",
     "Rest",
+    "Reversal",
     "Role",
+    "RosterColumn",
+    "RosterKind",
+    "RosterOutcome",
+    "RosterScope",
     "Scope",
     "Subscription",
     "Text",
     "UnitOfWork",
     "User",
+    "WebPage",
     "WebRoute",
+    "WebScope",
+    "audited",
     "balance_of",
+    "bar_chart",
+    "board_date",
     "command",
     "env_secret",
     "group",
     "hookimpl",
     "households_of",
     "is_booked",
+    "line_chart",
     "parse_line",
+    "reads",
     "register_secret",
     "sub",
     "verified_households",

@@ -18,19 +18,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from core import edits
 from core.arguments import Offer, Text, unquote_phrase
+from core.audit import AuditNote, record_command
 from core.commands import Command, ParsedLine, parse_line
 from core.context import CommandContext
 from core.dialogs import SKIP_WORDS, Dialogs, PendingDialog
 from core.events import Button, MessageReceived, OutgoingMessage
 from core.i18n import N_, Translator
-from core.permissions import ROLE_PLURALS
+from core.metrics import UNOWNED, Metrics
+from core.open_dialogs import open_dialogs
+from core.permissions import ROLE_PLURALS, Role
 from core.refusal import Refusal
 from core.scope import community_mark
 from core.speakers import RecentSpeakers
+from core.storage import is_unavailable
 from core.unit_of_work import UnitOfWork
 
 NOT_SET_UP = N_("This chat is not set up yet. A chat admin can start with /setup <community name>.")
+NEEDS_PERSON = N_("/{name} needs to know who you are, and you are writing anonymously as the group. Turn off "
+                  "“Remain anonymous” in your admin rights to use it.")
+#: What the chat's admins may do as the chat itself (Telegram's anonymous admins), for commands without a person.
+GROUP_ADMIN_ROLES = frozenset({Role.RESIDENT, Role.VOLUNTEER, Role.ORGANIZER})
 
 
 class RouterHost(Protocol):
@@ -90,6 +99,7 @@ class Router:
         self.table = CommandTable()
         #: Who spoke where, in memory: plain chat writes nothing, yet its speakers can be named (core.speakers).
         self.speakers = RecentSpeakers()
+        self.metrics: Metrics = UNOWNED
 
     def visible(self, cmd: Command, ctx: CommandContext) -> bool:
         """Whether ``cmd`` may be offered to this caller here (enabled plugin, sufficient role)."""
@@ -97,7 +107,16 @@ class Router:
             return not cmd.needs_community
         if not self.host.plugin_enabled(ctx.community.id, cmd.plugin):
             return False
+        if ctx.event.sender.as_group:  # the same rule as _check: what the chat's admins may do as the chat
+            return not cmd.needs_person and ctx.event.sender.is_chat_admin and cmd.role in GROUP_ADMIN_ROLES
         return ctx.has_role(cmd.role)
+
+    def is_quiet(self, event: MessageReceived) -> bool:
+        """Whether ``event`` is plain chatter that answers no open question: handling it only notes the
+        speaker, so the bus runs it without a transaction (``Subscription.quiet``)."""
+        if event.over_limit is not None or event.button_data is not None or not event.text.strip():
+            return False
+        return parse_line(event.text) is None and not open_dialogs.may_be_open(event)
 
     # -- entry -------------------------------------------------------------------------------------
     async def on_message(self, event: MessageReceived, uow: UnitOfWork) -> None:
@@ -106,6 +125,8 @@ class Router:
             return
         text = community_mark(event.button_data)[1] if event.button_data is not None else event.text
         parsed = parse_line(text)
+        if parsed is None and event.edited:  # edited chatter or a dialog answer: what it said first stands
+            return
         if parsed is None:
             self.speakers.saw(event)
             if text.strip():
@@ -114,7 +135,15 @@ class Router:
         if not await uow.mark_processed():  # a redelivered command: it was handled already
             return
         ctx = await self.host.command_context(event, uow)
-        await self.dispatch(ctx, parsed)
+        secret = getattr(self.table.find(parsed.name), "private_words", False)  # leaves no mark (core.edits)
+        if event.edited and (secret or not await edits.was_refused(event, ctx.user.id, ctx.now())):
+            ctx.reply(ctx.t(edits.EDIT_NOTE))  # done, asked, erased or unknown: never applied twice
+            return
+        if await self.dispatch(ctx, parsed):
+            if event.edited:
+                await edits.done(event, ctx.user.id)
+        elif not secret:
+            await edits.note_refused(event, ctx.user.id, ctx.now())
 
     async def _too_long(self, event: MessageReceived, uow: UnitOfWork, limit: int) -> None:
         """A message over ``bus.max_message_chars``: refused when it is a command or the answer to a question
@@ -127,7 +156,8 @@ class Router:
         await self._refuse(ctx, None, Refusal(N_("That message is too long: I read at most {limit} characters. "
                                                  "Please send a shorter one."), limit=limit))
 
-    async def dispatch(self, ctx: CommandContext, parsed: ParsedLine) -> None:
+    async def dispatch(self, ctx: CommandContext, parsed: ParsedLine) -> bool:
+        """Run the command; False when it was refused (so nothing was done)."""
         cmd = self.table.find(parsed.name)
         try:
             if cmd is None:
@@ -148,11 +178,13 @@ class Router:
             missing = cmd.first_missing(raws)
             if missing is not None:
                 await self._missing(ctx, cmd, raws, missing)
-                return
+                return True
             values = await cmd.convert(raws, ctx)
             await self._call(ctx, cmd, values)
         except Refusal as refusal:
             await self._refuse(ctx, cmd, refusal)
+            return False
+        return True
 
     def _unknown(self, name: str, ctx: CommandContext, latin_only: bool) -> Refusal:
         """A pointer to the closest command this caller may use here (a Latin spelling where only those
@@ -170,7 +202,11 @@ class Router:
         if ctx.community is not None and not self.host.plugin_enabled(ctx.community.id, cmd.plugin):
             raise Refusal(N_("{plugin} is switched off in this community; an organizer can /enable {name}."),
                           plugin=self.host.plugin_title(cmd.plugin, ctx.t.language), name=cmd.plugin)
-        if cmd.needs_community and not ctx.has_role(cmd.role):
+        sender = ctx.event.sender
+        if sender.as_group and cmd.needs_person:  # the chat's admins, anonymously: nobody in particular
+            raise Refusal(NEEDS_PERSON, name=cmd.path)
+        group_admins = sender.as_group and sender.is_chat_admin and cmd.role in GROUP_ADMIN_ROLES
+        if cmd.needs_community and not (ctx.has_role(cmd.role) or group_admins):
             raise Refusal(N_("Sorry, /{name} is for {roles} only."), name=cmd.path, roles=ctx.t(ROLE_PLURALS[cmd.role]))
         ctx.plugin = cmd.plugin
         ctx.t = self.host.translator(ctx.t.language, cmd.plugin)
@@ -181,10 +217,20 @@ class Router:
         mark = ctx.uow.mark()
         try:
             async with self.host.transaction():
-                await cmd.handler(ctx, **values)
+                ctx.audit_note = AuditNote()
+                with self.metrics.timed(cmd.plugin):
+                    await cmd.handler(ctx, **values)
+                await record_command(ctx, cmd, values)  # the audit row, in the same savepoint (core.audit)
         except Refusal:
             ctx.uow.rollback_to(mark)
+            self.metrics.command(cmd.plugin, "refused")
             raise
+        except Exception as error:
+            if not is_unavailable(error):  # a bug of the plugin's, not the database being away
+                self.metrics.command(cmd.plugin, "error")
+                self.metrics.plugin_error(cmd.plugin)
+            raise
+        self.metrics.command(cmd.plugin, "ok")
 
     async def _refuse(self, ctx: CommandContext, cmd: Command | None, refusal: Refusal) -> None:
         text = await ctx.refusal_text(refusal)
@@ -232,6 +278,8 @@ class Router:
 
     async def _answer(self, event: MessageReceived, uow: UnitOfWork, text: str) -> None:
         """A plain message: the answer to this person's open question here, if there is one."""
+        if not open_dialogs.may_be_open(event):  # surely none: no query (core.open_dialogs)
+            return
         dialog = await self.dialogs.pending(event)
         if dialog is None or not await uow.mark_processed():
             return

@@ -17,9 +17,8 @@ from core.adapter import Adapter, installed_adapters
 from core.app import Application
 from core.config import ConfigError, Settings, adapter_settings
 from core.database_file import sqlite_file
-from core.migrations import settings_pending
+from core.migrations import migration_config, pending_migrations
 from core.storage import close_database, database_errors, mask_url, open_database
-from core.web import start_web
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +40,16 @@ async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO
         print(f"linli: the database at {database_file} is not up to date (it does not exist yet).\n"
               "Run `linli migrate` first (or `make run`, which does).", file=sys.stderr)
         return 2
+    app = Application(settings)  # built once: the migration check below needs its plugins too
+    modules = {m.name: m.migrations_module for m in app.plugins.manifests.values() if m.migrations_module}
     async with database_errors(settings.database.url):
-        pending = await settings_pending(settings)
+        pending = await pending_migrations(migration_config(settings.database.url, app.plugins.model_modules(),
+                                                            modules))
     if pending:
         print(f"linli: the database at {mask_url(settings.database.url)} is not up to date "
               f"({len(pending)} migrations pending, first: {pending[0]}).\n"
               "Run `linli migrate` first (or `make run`, which does).", file=sys.stderr)
         return 2
-    app = Application(settings)
     async with database_errors(settings.database.url):
         await open_database(settings.database.url, app.plugins.model_modules())
     adapters: list[Adapter] = []
@@ -60,6 +61,8 @@ async def run(settings: Settings, *, stdin: TextIO | None = None, stdout: TextIO
             adapters.append(adapter)
         await app.start_core()
         if settings.web.enabled:
+            from core.web import start_web  # the web stack is imported only when it is on
+
             try:
                 web_runner = await start_web(app, settings.web.host, settings.web.port)
             except OSError as exc:  # most often: another linli (a second `make run`) has the port

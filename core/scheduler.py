@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from tortoise import fields
 from tortoise.expressions import Q
 from tortoise.models import Model
 
+from core.metrics import UNOWNED, Metrics
 from core.scope import Scope
 from core.unit_of_work import UnitOfWork
 
@@ -100,6 +102,9 @@ class Scheduler:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.specs: dict[str, JobSpec] = {}
         self._task: asyncio.Task[None] | None = None
+        self.metrics: Metrics = UNOWNED
+        #: ``time.monotonic()`` of the loop's last pass, for /healthz (None before the first).
+        self.last_tick: float | None = None
 
     def register(self, spec: JobSpec) -> None:
         if spec.name in self.specs:
@@ -138,6 +143,18 @@ class Scheduler:
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="scheduler")
 
+    @property
+    def state(self) -> str:
+        """For /healthz: ``"alive"``, ``"stopped"`` (its loop ended: a bug), ``"stuck"`` (no pass for a minute
+        and ten ticks) or ``"not started"`` (this process runs no scheduler, like a test harness)."""
+        if self._task is None:
+            return "not started"
+        if self._task.done():
+            return "stopped"
+        if self.last_tick is not None and time.monotonic() - self.last_tick > max(60.0, 10 * self.tick_seconds):
+            return "stuck"
+        return "alive"
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -151,6 +168,8 @@ class Scheduler:
                 await self.run_due()
             except Exception:
                 log.exception("scheduler tick failed")
+            self.last_tick = time.monotonic()
+            self.metrics.scheduler_ticks.inc()
             await asyncio.sleep(self.tick_seconds)
 
     async def run_due(self) -> int:
@@ -193,6 +212,10 @@ class Scheduler:
             except Exception as exc:
                 log.exception("job %s failed (community %s)", job.key, community_id)
                 failure = exc
+                self.metrics.job_run(spec.name, "failed")
+                self.metrics.plugin_error(spec.plugin)
+            else:
+                self.metrics.job_run(spec.name, "ok")
         if failure is not None and (one_shot or len(targets) == 1):
             backoff = min(timedelta(seconds=30 * 2**job.attempts), MAX_BACKOFF)
             await ScheduledJob.filter(id=job.id, lease_owner=self.owner).update(

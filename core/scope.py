@@ -19,10 +19,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from core.audit import AuditNote
+from core.audit import record as audit_record
 from core.events import AwardingEvent, Button, ChannelRef, DomainEvent, IdentityRef, OutgoingFile, OutgoingMessage
 from core.i18n import Translator
 from core.identity import Channel, Identity
 from core.refusal import Hint, Person, Plural, Refusal
+from core.topics import thread_for
 from core.unit_of_work import UnitOfWork
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -85,6 +88,8 @@ class Scope:
     community_id_: int | None = None
     plugin: str = "core"
     _channels: list[ChannelRef] | None = field(default=None, repr=False)
+    #: Set by the router while a command runs: what ``audit()`` adds to the command's audit row.
+    audit_note: AuditNote | None = field(default=None, repr=False)
 
     # -- where and when ----------------------------------------------------------------------------
     @property
@@ -184,10 +189,15 @@ class Scope:
         return " ".join([f"/{spelled}", *(str(a) for a in args)])
 
     # -- saying ------------------------------------------------------------------------------------
-    async def announce(self, text: str, *, buttons: Buttons = (), files: Sequence[OutgoingFile] = ()) -> None:
-        """Post to every chat bound to this community (a community may live on several platforms)."""
+    async def announce(self, text: str, *, buttons: Buttons = (), files: Sequence[OutgoingFile] = (),
+                       kind: str | None = None) -> None:
+        """Post to every chat bound to this community (a community may live on several platforms).
+
+        ``kind`` says what is announced (``"projects"``, ``"results"``, ``"hours"``, ``"certificates"``): it goes
+        to the thread an organizer chose for it there (a Telegram forum topic, :mod:`core.topics`)."""
         for channel in await self.channels():
-            self.uow.send(OutgoingMessage(channel=channel, text=text, buttons=_frozen_buttons(buttons),
+            target = await thread_for(channel, kind, self.now())
+            self.uow.send(OutgoingMessage(channel=target, text=text, buttons=_frozen_buttons(buttons),
                                           files=tuple(files)))
 
     async def notify(self, user_id: int, text: str, *, buttons: Buttons = (), sensitive: bool = False,
@@ -228,6 +238,30 @@ class Scope:
         if isinstance(event, AwardingEvent) and not event.source_plugin:
             event = dataclasses.replace(event, source_plugin=self.plugin)
         self.uow.publish(event)
+
+    # -- the audit log -----------------------------------------------------------------------------
+    async def audit(self, action: str | None = None, *, target: int | str | None = None, reason: str = "",
+                    **details: Any) -> None:
+        """Say what a privileged step did, for the audit log (``/audit``): ``target`` is the person acted on
+        (a user id) or what else (``"record #12"``), ``reason`` the reason given.
+
+        In a command, this completes the one row the router writes when the command succeeds (and makes a
+        command anyone may send, such as a verifier's ``/badge verify``, recorded); in a job, it writes a row.
+        Without ``action`` the command's own path and arguments stay (``ctx.audit(target=member)`` only says
+        whom ``/approve 12`` was about, so ``/audit @member`` finds it).
+        """
+        person = target if isinstance(target, int) and not isinstance(target, bool) else None
+        text = target if isinstance(target, str) else ""
+        if self.audit_note is not None:
+            note = self.audit_note
+            note.asked, note.action, note.reason = True, action or note.action, reason or note.reason
+            note.plugin = self.plugin
+            note.target_user_id = person if person is not None else note.target_user_id
+            note.target = text or note.target
+            note.details.update(details)
+            return
+        await audit_record(community_id=self.community_id_, plugin=self.plugin, action=action or self.plugin,
+                           target_user_id=person, target=text, details=details, reason=reason, at=self.now())
 
     # -- later -------------------------------------------------------------------------------------
     async def schedule(self, job: str, at: datetime, *, key: str, payload: dict[str, Any] | None = None) -> None:

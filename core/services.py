@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from core import adapter_state
 from core.adapter import MenuEntry
 from core.events import MessageReceived
 from core.i18n import Translator
-from core.identity import Channel
+from core.identity import Channel, Identity, Membership
 from core.inputs import clean_event
 
 if TYPE_CHECKING:
@@ -94,6 +95,16 @@ class AdapterServices:
         # Made safe here, once for every adapter and database: no control characters, no unread 1 MB line.
         return await self._app.accept(clean_event(event, self._app.settings.bus.max_message_chars))
 
+    async def accept_batch(self, events: Sequence[MessageReceived], *,
+                           awaited: Collection[str] = ()) -> dict[str, asyncio.Future[bool]]:
+        # Made safe here, once for every adapter and database, before anything is stored (NUL in JSON...).
+        limit = self._app.settings.bus.max_message_chars
+        clean = [clean_event(event, limit) for event in events]
+        as_given = {new.event_id: old.event_id for old, new in zip(events, clean, strict=True)
+                    if old.event_id in awaited}
+        waits = await self._app.inbox.store(clean, awaited=as_given)
+        return {as_given[event_id]: wait for event_id, wait in waits.items()}
+
     async def drain(self) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._app.settle(), self._app.settings.delivery.drain_seconds)
@@ -122,16 +133,41 @@ class AdapterServices:
             return plugin == "core" or (plugin in plugins.manifests and plugins.default_enabled(plugin))
 
         menus: dict[str | None, list[MenuEntry]] = {None: self._menu(default, language)}
-        rows = await Channel.filter(platform=platform, is_direct=False).values_list("chat_id", "community_id")
-        for chat_id, community_id in rows:
+        rows = await Channel.filter(platform=platform, is_direct=False).values_list(
+            "chat_id", "community_id", "community__language")
+        for chat_id, community_id, spoken in rows:
 
             def here(plugin: str, community: int = int(community_id)) -> bool:
                 return plugins.is_enabled(community, plugin)
 
-            own = self._menu(here, language)
+            # language None: users without a menu in their own language read the community's language
+            own = self._menu(here, language or str(spoken or "") or None)
             if own != menus[None]:
                 menus[str(chat_id)] = own
         return menus
+
+    async def member_roles(self, platform: str) -> dict[str, dict[str, list[str]]]:
+        chats: dict[int, list[str]] = {}
+        for chat_id, community_id in await Channel.filter(platform=platform, is_direct=False).values_list(
+                "chat_id", "community_id"):
+            chats.setdefault(int(community_id), []).append(str(chat_id))
+        found: dict[str, dict[str, list[str]]] = {}
+        if not chats:
+            return found
+        held = [(int(community_id), int(user_id), sorted(roles)) for community_id, user_id, roles in
+                await Membership.filter(community_id__in=list(chats)).values_list("community_id", "user_id", "roles")
+                if roles]
+        accounts: dict[int, list[str]] = {}
+        if held:
+            for user_id, account in await Identity.filter(
+                    platform=platform, user_id__in=sorted({user for _c, user, _r in held})).values_list(
+                    "user_id", "platform_user_id"):
+                accounts.setdefault(int(user_id), []).append(str(account))
+        for community_id, user_id, roles in held:
+            for chat_id in chats[community_id]:
+                for account in accounts.get(user_id, []):
+                    found.setdefault(chat_id, {})[account] = roles
+        return found
 
     def _menu(self, enabled: Any, language: str | None) -> list[MenuEntry]:
         entries: list[MenuEntry] = []
@@ -141,11 +177,15 @@ class AdapterServices:
                 continue
             seen.add(cmd.name)
             text = self._app.translator(language, cmd.plugin)(cmd.help) if cmd.help else ""
-            entries.append(MenuEntry(cmd.name, " ".join(text.split()) or f"/{cmd.name}"))
+            entries.append(MenuEntry(cmd.name, " ".join(text.split()) or f"/{cmd.name}", role=cmd.role.value))
         return entries
 
     async def move_channel(self, platform: str, old_chat_id: str, new_chat_id: str) -> bool:
-        return await self._app.move_channel(platform, old_chat_id, new_chat_id)
+        moved = await self._app.move_channel(platform, old_chat_id, new_chat_id)
+        # The binding is under the new id now (moved, or moved before): what the inbox still holds from
+        # the old id (said before the move, in this batch or a backlog) is handled as that chat.
+        self._app.inbox.moved(platform, old_chat_id, new_chat_id)
+        return moved
 
     async def state_get(self, namespace: str, key: str) -> Any:
         return await adapter_state.state_get(namespace, key, self._app.now())

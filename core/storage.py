@@ -6,15 +6,19 @@ the plugin's name, so its tables and migrations are its own business.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
 
 from core.config import ConfigError
 from core.secrets import register_url_password
@@ -29,7 +33,12 @@ CORE_MODELS = [
     "core.households",
     "core.adapter_state",
     "core.outbox",
+    "core.inbox",
     "core.deadletters",
+    "core.audit",
+    "core.corrections",
+    "core.rosters.models",
+    "core.board_history",
 ]
 SQLITE_DEFAULT_PRAGMAS = {"busy_timeout": "10000", "synchronous": "NORMAL"}
 
@@ -89,6 +98,21 @@ _ASYNCPG_UNAVAILABLE = {
 }
 
 
+async def _begin_without_commit(self: SqliteTransactionWrapper) -> None:
+    """Tortoise's SQLite ``begin`` sends a COMMIT before every BEGIN (a thread hop through aiosqlite each
+    time, for nothing: the connection is in autocommit mode between transactions). Commit only when a
+    transaction really is open, which the driver knows without a round trip."""
+    try:
+        if self._connection.in_transaction:
+            await self._connection.commit()
+        await self._connection.execute("BEGIN")
+    except sqlite3.OperationalError as exc:
+        raise TransactionManagementError(exc) from exc
+
+
+SqliteTransactionWrapper.begin = _begin_without_commit  # type: ignore[method-assign]
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite://")
 
@@ -126,6 +150,40 @@ async def database_errors(url: str) -> AsyncIterator[None]:
             f"cannot use the database at {mask_url(url)}: {exc}. Check [database] url (or LINLI_DATABASE_URL), "
             "that the server is running and that the database exists."
         ) from None
+
+
+@lru_cache(maxsize=256)
+def _numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, …`` (the statements we write never quote a ``?``)."""
+    counter = iter(range(1, 1000))
+    return re.sub(r"\?", lambda _m: f"${next(counter)}", sql)
+
+
+def _dialect_sql(connection: Any, sql: str) -> str:
+    return _numbered(sql) if connection.capabilities.dialect == "postgres" else sql
+
+
+async def execute(sql: str, *params: Any) -> int:
+    """Run one hand-written statement (``?`` placeholders) in the current transaction; rows changed.
+
+    The few hottest statements are written once instead of built by the query builder for every call
+    (building a Tortoise query costs several times the database round trip), and ``ON CONFLICT`` lets a
+    duplicate be a normal outcome instead of an error that needs a savepoint around it.
+    """
+    connection = connections.get("default")
+    changed, _rows = await connection.execute_query(_dialect_sql(connection, sql), list(params))
+    return int(changed)
+
+
+async def fetch(sql: str, *params: Any) -> Sequence[Any]:
+    """Rows of one hand-written query (``?`` placeholders), each readable by column name."""
+    connection = connections.get("default")
+    return await connection.execute_query_dict(_dialect_sql(connection, sql), list(params))
+
+
+def dialect() -> str:
+    """``sqlite`` or ``postgres``: the database behind the default connection."""
+    return str(connections.get("default").capabilities.dialect)
 
 
 async def check_connection(name: str = "default") -> None:

@@ -10,6 +10,7 @@ together.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -70,3 +71,17 @@ class UnitOfWork:
     def take_events(self) -> list[DomainEvent]:
         taken, self.events = self.events, []
         return taken
+
+
+#: The unit of work the bus is running now (None outside one): lets a cache that hears of a change
+#: (a model signal) repeat its invalidation after the commit, when other transactions see the change.
+current_work: ContextVar[UnitOfWork | None] = ContextVar("current_work", default=None)
+
+
+def after_this_commit(change: Callable[[], None]) -> None:
+    """Run ``change`` after the current unit of work commits (at once when there is none)."""
+    uow = current_work.get()
+    if uow is None:
+        change()
+    else:
+        uow.on_commit(change)

@@ -1,17 +1,17 @@
 """The Matrix adapter: matrix-nio's ``AsyncClient`` inside linli's own event loop.
 
 Receiving. The adapter runs its own sync loop instead of nio's ``sync_forever``, because the position
-in the event stream (``next_batch``) must move only once the core has committed a batch's events:
-each event becomes a :class:`core.events.MessageReceived` with the id ``matrix:<event id>``, handed over
-in order; :meth:`core.adapter.AdapterHost.receive` returns when its effects and its "processed" mark are
-committed; only then is ``next_batch`` stored through the host's state (the main database). So a crash
-before that commit syncs the same events again and the core handles them then, once; a crash after it
-gets them again too, and the core ignores them as duplicates. An event the core fails on makes the
-adapter hold the batch (its position is not stored) and sync it again after a back-off that grows with
-every batch held in a row, for as long as it takes: the core raises only while the database is away,
-and dead-letters an event failing for its own reasons itself. The first sync of every process asks for
-the rooms' full state (names, members, power levels live only in memory), keeping the stored position.
-The very first sync (no stored position) handles nothing: the rooms' history is not
+in the event stream (``next_batch``) must move only once the core has a batch's events safe: each
+event becomes a :class:`core.events.MessageReceived` with the id ``matrix:<event id>``, and the batch is
+stored in the core's inbox in one insert (:meth:`core.adapter.AdapterHost.accept_batch`); only then is
+``next_batch`` stored through the host's state (the main database), and the next sync starts at once.
+The core works the inbox off per community, in order, each event once (:mod:`core.inbox`). So a crash
+before the insert syncs the same events again; a crash after it gets them again too, and the inbox and
+the "processed" marks ignore them. A batch the core could not store (its database is away) is held (its
+position is not stored) and synced again after a back-off that grows with every batch held in a row, for
+as long as it takes; an event failing for its own reasons is the core's to dead-letter. The first sync
+of every process asks for the rooms' full state (names, members, power levels live only in memory),
+keeping the stored position. The very first sync (no stored position) handles nothing: the rooms' history is not
 the bot's business; likewise the events before the bot's own join in a room it joins.
 
 Outages. A failed sync waits with capped exponential back-off and jitter (``retry_base`` … ``retry_cap``);
@@ -49,6 +49,7 @@ import logging
 import os
 import random
 import re
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable
@@ -96,6 +97,8 @@ from core.secrets import register_secret
 
 log = logging.getLogger("adapters.matrix")
 SHUTDOWN_GRACE = 10.0
+#: Seconds beyond ``sync_timeout`` without a successful sync before /healthz reports the adapter down.
+STALE_SYNC_MARGIN = 60.0
 #: After someone declined (or left) the bot's direct room, private notices go to the group with a mention
 #: for this long, instead of a new invitation with every notice.
 DECLINE_PAUSE = timedelta(days=7)
@@ -184,6 +187,17 @@ class MatrixAdapter(Adapter):
         self._tx: OrderedDict[int, tuple[OutgoingMessage, str]] = OrderedDict()
         self._joins: dict[str, int] = {}
         self._fatal: asyncio.Future[None] | None = None
+        #: Whether the homeserver answered the last sync, and when (for /healthz).
+        self._sync_ok: tuple[bool, float] | None = None
+
+    @property
+    def connected(self) -> bool | None:
+        """For /healthz: the last sync succeeded, recently (a long sync returns within ``sync_timeout``);
+        None before the first answer."""
+        if self._sync_ok is None:
+            return None
+        ok, at = self._sync_ok
+        return ok and time.monotonic() - at < self.settings.sync_timeout + STALE_SYNC_MARGIN
 
     @property
     def user_id(self) -> str:
@@ -276,6 +290,7 @@ class MatrixAdapter(Adapter):
     def _die(self, error: Exception) -> None:
         log.critical("%s", error)
         self._stopping = True
+        self._sync_ok = (False, time.monotonic())
         if self._fatal is not None and not self._fatal.done():
             self._fatal.set_exception(error)
 
@@ -308,6 +323,7 @@ class MatrixAdapter(Adapter):
                                           f"token ({response.message}); was the device logged out?"))
                     return
                 self.sync_failures += 1
+                self._sync_ok = (False, time.monotonic())
                 if not trouble:
                     log.warning("matrix: cannot sync with %s (%s); retrying with back-off",
                                 self.settings.homeserver, response)
@@ -319,6 +335,7 @@ class MatrixAdapter(Adapter):
                 log.warning("matrix: syncing again after %d failed attempts", failures)
                 trouble = False
             failures = 0
+            self._sync_ok = (True, time.monotonic())
             self._full_state_pending = False
             self._in_batch = True
             try:
@@ -363,48 +380,42 @@ class MatrixAdapter(Adapter):
         return backoff_delay(self._held - 1, self.settings.retry_base, self.settings.retry_cap)
 
     async def _process(self, response: SyncResponse) -> float | None:
+        """Store the batch's events in the core's inbox (one insert); None, or how long to hold the batch
+        (its position not stored) before syncing it again: an event could not be read, or the core could
+        not store them (its database is away). The core handles what it stored per community, in order."""
         client = self.require_client()
-        loop = asyncio.get_running_loop()
-        waits: list[asyncio.Future[bool]] = []
-        ids: list[str] = []
-        try:
-            for room_id, info in response.rooms.join.items():
-                room = client.rooms.get(room_id)
-                if room is None:
+        received: list[MessageReceived] = []
+        unreadable: str | None = None
+        for room_id, info in response.rooms.join.items():
+            room = client.rooms.get(room_id)
+            if room is None:
+                continue
+            events = list(info.timeline.events)
+            if info.timeline.limited and info.timeline.prev_batch and self._since:
+                events = await self._backfill(room_id, info.timeline.prev_batch, self._since) + events
+            joined = [i for i, e in enumerate(events) if self._is_own_join(e)]
+            if joined:
+                events = events[joined[-1] + 1:]  # what was said before the bot came in is history
+            for event in events:
+                log.debug("matrix: %s in %s: %s", getattr(event, "event_id", "?"), room_id, type(event).__name__)
+                try:
+                    found = await self._interpret(room, event)
+                except Exception:  # e.g. the room's state could not be read: held, tried again
+                    log.exception("matrix: event %s could not be read", getattr(event, "event_id", "?"))
+                    unreadable = unreadable or getattr(event, "event_id", "?")
                     continue
-                events = list(info.timeline.events)
-                if info.timeline.limited and info.timeline.prev_batch and self._since:
-                    events = await self._backfill(room_id, info.timeline.prev_batch, self._since) + events
-                joined = [i for i, e in enumerate(events) if self._is_own_join(e)]
-                if joined:
-                    events = events[joined[-1] + 1:]  # what was said before the bot came in is history
-                for event in events:
-                    log.debug("matrix: %s in %s: %s", getattr(event, "event_id", "?"), room_id, type(event).__name__)
-                    outcome: asyncio.Future[bool] = loop.create_future()
-                    try:
-                        received = await self._interpret(room, event)
-                    except Exception as error:  # e.g. the room's state could not be read: held, tried again
-                        log.exception("matrix: event %s could not be read", getattr(event, "event_id", "?"))
-                        outcome.set_exception(error)
-                    else:
-                        if received is None:
-                            outcome.set_result(True)
-                        else:  # tasks start in creation order, so the bus queues a room's events in order
-                            outcome = asyncio.ensure_future(self.host.receive(received))
-                    waits.append(outcome)
-                    ids.append(getattr(event, "event_id", "?"))
-            results = await asyncio.gather(*waits, return_exceptions=True)
-        except asyncio.CancelledError:
-            for wait in waits:
-                wait.cancel()
-            raise
-        for event_id, result in zip(ids, results, strict=True):
-            if isinstance(result, BaseException):
-                # never skipped here: the core dead-letters an event failing for its own reasons after a few
-                # tries (receive then returns), so what raises is the database being away — hold the batch
-                log.warning("matrix: event %s was not handled (%r); holding the batch and syncing it again",
-                            event_id, result)
-                return self._hold()
+                if found is not None:
+                    received.append(found)
+        try:  # what was read is stored even when the batch is held: syncing it again stores it once
+            await self.host.accept_batch(received)
+        except Exception as error:
+            # never skipped here: storing fails only while the database is away — hold the batch
+            log.warning("matrix: a batch of %d events was not stored (%r); holding it and syncing it again",
+                        len(received), error)
+            return self._hold()
+        if unreadable is not None:
+            log.warning("matrix: event %s could not be read; holding the batch and syncing it again", unreadable)
+            return self._hold()
         self._held = 0
         return None
 

@@ -1,27 +1,24 @@
 """The Telegram adapter: python-telegram-bot's ``Bot`` inside linli's own event loop.
 
 Receiving. In polling mode the adapter runs its own ``getUpdates`` loop with PTB's ``Bot`` instead of
-PTB's ``Updater``, because the Updater confirms a batch (moves the ``offset``) *before* handlers run:
-a crash in between loses those updates. Here the ``offset`` moves past an update only once the core
-has accepted it: :meth:`core.bus.EventBus.publish_and_wait` returns when the update's effects and its
-"processed" mark (``telegram:<bot id>:<update id>``) are committed in one transaction, or when the mark
-shows it was handled before. So
+PTB's ``Updater``, because the Updater confirms a batch (moves the ``offset``) *before* anything is safe:
+a crash in between loses those updates. Here a fetched batch is stored in the core's inbox in one insert
+(:meth:`core.adapter.AdapterHost.accept_batch`, :mod:`core.inbox`), the ``offset`` moves past it once
+that is committed, and the next batch is fetched at once, so a backlog in one group never keeps another
+group's update from being fetched; the core works the inbox off per community, each update once (its
+"processed" mark is ``telegram:<bot id>:<update id>``). So
 
-* a crash before that commit leaves nothing behind and the update unconfirmed: Telegram sends it
-  again and it is handled then, once;
-* a crash after the commit but before the next ``getUpdates`` (which is what confirms) gets the update
-  again too, and the core ignores it as a duplicate.
+* a crash before the insert leaves the batch unconfirmed: Telegram sends it again;
+* a crash after it leaves the updates in the inbox, handled after the restart; one fetched again
+  (the confirming ``getUpdates`` never went out) is ignored as a duplicate.
 
-Updates of one batch are handed over in order and handled concurrently across communities (the bus
-keeps each community's events in order); the offset moves over the longest handled prefix. An update
-the core could not handle (its database is away) is fetched again after a back-off, for as long as it
-takes: nothing is skipped. One that fails for a reason of its own is set aside by the core as a dead
-letter after a few tries, so it cannot stop a bot forever. Nothing is stored locally: Telegram keeps
-unconfirmed updates for 24 hours, and a restart simply asks again.
+A batch the core could not store (its database is away) is fetched again after a back-off, for as long as
+it takes; an update that cannot be read stops the offset before it and is fetched again too: nothing is
+skipped. Telegram keeps unconfirmed updates for 24 hours.
 
 In webhook mode Telegram posts each update to ``/telegram/…`` on linli's web server. The route checks
-the ``X-Telegram-Bot-Api-Secret-Token`` header (401 without it), waits for the same acceptance and
-answers 200; on a failure it answers 500 and Telegram retries later, and the dedupe mark again makes
+the ``X-Telegram-Bot-Api-Secret-Token`` header (401 without it), stores the update in the inbox and
+answers 200; on a failure it answers 500 and Telegram retries later, and the dedupe marks again make
 that harmless.
 
 Button presses. A press becomes a :class:`core.events.MessageReceived` with ``button_data`` (long data is
@@ -55,8 +52,9 @@ import hashlib
 import hmac
 import logging
 import re
+import time
 from collections import OrderedDict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
@@ -67,8 +65,6 @@ from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
-    BotCommandScopeChat,
-    BotCommandScopeDefault,
     CallbackQuery,
     Chat,
     ForceReply,
@@ -88,13 +84,14 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from adapters.telegram.buttons import ButtonStore
-from adapters.telegram.limiter import FloodControl
+from adapters.telegram.limiter import FloodControl, SlidingWindow
 from adapters.telegram.mapping import (
     ANONYMOUS_ADMIN_ID,
     PLATFORM,
     addressed_text,
     channel_of,
     document_of,
+    group_admins_of,
     identity_of,
     is_group,
     language_of,
@@ -102,8 +99,10 @@ from adapters.telegram.mapping import (
     photo_of,
     text_and_entities,
     text_mention,
+    thread_of,
+    writes_as_group,
 )
-from adapters.telegram.menu import Menu, MenuKey, desired_menus
+from adapters.telegram.menu import Menu, MenuKey, desired_menus, member_of, telegram_scope
 from adapters.telegram.popups import Popups, alert_text
 from adapters.telegram.resilience import (
     answer_lost,
@@ -125,14 +124,23 @@ from core.web import WebRoute
 log = logging.getLogger("adapters.telegram")
 
 #: Update types the bot asks for. ``chat_member`` is opt-in at Telegram and keeps the admin cache right.
-ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member", "chat_member")
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member", "chat_member")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PREFIX = "/telegram/"
 SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 #: How long stop() waits for a batch of updates being handed over to finish.
 SHUTDOWN_GRACE = 10.0
+#: Seconds beyond ``poll_timeout`` without an answered poll before /healthz reports the adapter down (the
+#: read timeout of a poll is 10 s, and its back-off sleeps are short).
+STALE_POLL_MARGIN = 30.0
 #: Usernames remembered to resolve ``@username`` mentions (Telegram does not say who that is).
 KNOWN_USERS = 5000
+#: Seconds a button press may wait for its event (behind its community's backlog in the inbox) before it
+#: is answered plainly, while Telegram still takes the answer (about 15 s) and the spinner stops.
+PRESS_WINDOW = 8.0
+#: The share of Telegram's overall flood budget menu calls (``setMyCommands``) may use at most, so that a burst
+#: of them (many organizers' menus after a restart) leaves room for messages.
+MENU_SHARE = 1 / 3
 
 CONFLICT_HELP = (
     "telegram: another program is receiving this bot's updates (%s). A bot token can be used by one "
@@ -235,6 +243,8 @@ class TelegramAdapter(Adapter):
         self._menus: dict[MenuKey, Menu] = {}
         self._menu_lock = asyncio.Lock()
         self._menu_wanted = asyncio.Event()
+        limits = self.settings.limits
+        self._menu_pace = SlidingWindow(max(1, int(limits.global_messages * MENU_SHARE)), limits.global_window)
         self._poller: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -242,6 +252,8 @@ class TelegramAdapter(Adapter):
         self._stopping = False
         self._in_batch = False
         self._fatal: asyncio.Future[None] | None = None
+        #: Whether the Bot API answered the last call that receives updates, and when (for /healthz).
+        self._api_ok: tuple[bool, float] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -274,6 +286,7 @@ class TelegramAdapter(Adapter):
                     self.settings.webhook_url or "", secret_token=self._secret, allowed_updates=list(ALLOWED_UPDATES)),
                 "setWebhook",
             )
+            self._api_ok = (True, time.monotonic())
         else:
             await self._retrying(lambda: self.require_bot().delete_webhook(), "deleteWebhook")
             self._receiving = True
@@ -291,6 +304,7 @@ class TelegramAdapter(Adapter):
                 self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                 await asyncio.wait_for(self._poller, SHUTDOWN_GRACE)
+        await self.admins.close()
         if self.flood is not None:
             await self.host.drain()  # bounded by delivery.drain_seconds; what is left stays in the outbox
             await self.flood.close()
@@ -307,8 +321,20 @@ class TelegramAdapter(Adapter):
     def _die(self, error: Exception) -> None:
         log.critical("%s", error)
         self._receiving = False
+        self._api_ok = (False, time.monotonic())
         if self._fatal is not None and not self._fatal.done():
             self._fatal.set_exception(error)
+
+    @property
+    def connected(self) -> bool | None:
+        """For /healthz: the Bot API answered the last ``getUpdates`` (or ``setWebhook``), and a poll answered
+        recently (a long poll returns within ``poll_timeout``); None before the first answer."""
+        if self._api_ok is None:
+            return None
+        ok, at = self._api_ok
+        if ok and not self.webhook:  # a poll that hangs longer than its timeout plus the read timeout
+            return time.monotonic() - at < self.settings.poll_timeout + STALE_POLL_MARGIN
+        return ok
 
     def require_bot(self) -> Bot:
         if self.bot is None:
@@ -371,6 +397,7 @@ class TelegramAdapter(Adapter):
                     f"({self._scrub(str(error))}); was it revoked in @BotFather?"))
                 return
             except Conflict as error:
+                self._api_ok = (False, time.monotonic())
                 self.conflicts += 1
                 if trouble != "conflict":
                     log.error(CONFLICT_HELP, self._scrub(str(error)))
@@ -378,8 +405,10 @@ class TelegramAdapter(Adapter):
                 delay = backoff_delay(failures, self.settings.retry_base, self.settings.retry_cap)
                 failures += 1
             except RetryAfter as error:
+                self._api_ok = (True, time.monotonic())
                 delay = retry_after_seconds(error)
             except Exception as error:
+                self._api_ok = (False, time.monotonic())
                 if is_transient(error):
                     if trouble != "network":
                         log.warning("telegram: cannot fetch updates (%s); retrying with back-off",
@@ -394,6 +423,7 @@ class TelegramAdapter(Adapter):
                     log.warning("telegram: receiving updates again")
                     trouble = None
                 failures = 0
+                self._api_ok = (True, time.monotonic())
                 if not updates:
                     continue
                 self._in_batch = True
@@ -408,24 +438,28 @@ class TelegramAdapter(Adapter):
         await self._confirm()
 
     async def _handle_polled(self, updates: Sequence[Update]) -> float | None:
-        """Hand a batch to the core and move the offset past what it accepted.
+        """Store a batch in the core's inbox and move the offset past what it stored.
 
-        Returns None when all of it was accepted, else how long to wait before fetching again. Nothing is
-        skipped: the core raises only while an update can still be handled later (the database is away),
-        and sets aside an update that fails for a reason of its own after a few tries.
+        Returns None when all of it was stored, else how long to wait before fetching again. Nothing is
+        skipped: storing fails only while the database is away, and the core works off what it stored
+        (setting aside an event that fails for a reason of its own after a few tries).
         """
-        results = await self._process(updates)
-        for update, result in zip(updates, results, strict=True):
-            if isinstance(result, BaseException):
-                self._receive_failures += 1
-                if self._receive_failures == 1:
-                    log.warning("telegram: update %s was not handled (%r); fetching it again until it is",
-                                update.update_id, result)
-                return backoff_delay(self._receive_failures - 1, self.settings.retry_base, self.settings.retry_cap)
-            if self._receive_failures:
-                log.warning("telegram: updates are handled again")
-                self._receive_failures = 0
-            self._offset = update.update_id + 1
+        problem: Exception | None = None
+        try:
+            stored = await self._process(updates)
+        except Exception as error:
+            stored, problem = 0, error
+        if stored:
+            self._offset = updates[stored - 1].update_id + 1
+        if stored < len(updates):
+            self._receive_failures += 1
+            if self._receive_failures == 1:
+                log.warning("telegram: update %s was not stored (%r); fetching it again until it is",
+                            updates[stored].update_id, problem or "unreadable")
+            return backoff_delay(self._receive_failures - 1, self.settings.retry_base, self.settings.retry_cap)
+        if self._receive_failures:
+            log.warning("telegram: updates are stored again")
+            self._receive_failures = 0
         return None
 
     async def _confirm(self) -> None:
@@ -453,45 +487,51 @@ class TelegramAdapter(Adapter):
             return web.Response(status=400, text="not a Telegram update")
         if update is None:
             return web.Response(status=400, text="not a Telegram update")
-        [result] = await self._process([update])
-        if isinstance(result, BaseException):
-            log.warning("telegram: update %s was not handled (%r); Telegram will send it again",
-                        update.update_id, result)
-            return web.Response(status=500, text="not handled, try again later")
+        try:  # answered once stored in the core's inbox; the core handles it from there
+            stored = await self._process([update])
+        except Exception as error:
+            log.warning("telegram: update %s was not stored (%r); Telegram will send it again",
+                        update.update_id, error)
+            return web.Response(status=500, text="not stored, try again later")
+        if not stored:
+            return web.Response(status=500, text="not read, try again later")
         return web.Response(text="ok")
 
     # -- receiving: updates to events --------------------------------------------------------------
-    async def _process(self, updates: Sequence[Update]) -> list[object]:
-        """Turn updates into events and wait until the core accepted each: True, False (a duplicate),
-        or the exception that prevented it."""
+    async def _process(self, updates: Sequence[Update]) -> int:
+        """Turn updates into events and store them in the core's inbox, one insert for the batch; returns
+        how many of the updates, from the first, are stored: all, unless one could not be read (it and
+        what follows are fetched again). Raises when the core could not store them (its database is
+        away): then none of them may be acknowledged. Button presses are answered once handled."""
         groups = set()
         for update in updates:
             chat = update.effective_chat
             if chat is not None and is_group(chat) and (update.message or update.callback_query):
                 groups.add(chat.id)
         await self.admins.prefetch(groups)
-        loop = asyncio.get_running_loop()
-        waits: list[asyncio.Future[bool]] = []
+        events: list[MessageReceived] = []
+        readable = len(updates)
+        for index, update in enumerate(updates):
+            try:
+                event = await self._interpret(update)
+            except Exception:  # fetched again, with what came after it
+                log.exception("telegram: update %s could not be read", update.update_id)
+                readable = index
+                break
+            if event is not None:  # None: nothing for the core (another bot's command, a join...)
+                events.append(event)
+        presses = [(event, event.button_token) for event in events if event.button_token is not None]
+        for _, token in presses:
+            self.popups.expect(token)
         try:
-            for update in updates:
-                outcome: asyncio.Future[bool] = loop.create_future()
-                try:
-                    event = await self._interpret(update)
-                except Exception as error:  # counted as a failure: fetched again, skipped after the attempts
-                    log.exception("telegram: update %s could not be read", update.update_id)
-                    outcome.set_exception(error)
-                else:
-                    if event is None:
-                        outcome.set_result(True)  # nothing for the core (another bot's command, a join...)
-                    else:
-                        # Tasks start in creation order, so the bus queues one chat's events in update order.
-                        outcome = asyncio.ensure_future(self._receive(event))
-                waits.append(outcome)
-            return list(await asyncio.gather(*waits, return_exceptions=True))
-        except asyncio.CancelledError:
-            for wait in waits:
-                wait.cancel()
+            handled = await self.host.accept_batch(events, awaited=[event.event_id for event, _ in presses])
+        except BaseException:
+            for _, token in presses:
+                self.popups.take(token)
             raise
+        for event, token in presses:
+            self._spawn(self._answer_press(event, token, handled[event.event_id]))
+        return readable
 
     async def _interpret(self, update: Update) -> MessageReceived | None:
         me = self._me()
@@ -505,6 +545,8 @@ class TelegramAdapter(Adapter):
             return None
         if update.callback_query is not None:
             return await self._button(update.callback_query, event_id)
+        if update.edited_message is not None:  # each edit is its own update, so its own event (core.edits)
+            return await self._message(update.edited_message, event_id, edited=True)
         message = update.message
         if message is None:
             return None
@@ -525,19 +567,31 @@ class TelegramAdapter(Adapter):
         await self.admins.prefetch([chat.id])
         return self.admins.is_admin(chat.id, user.id)
 
-    async def _message(self, message: Message, event_id: str) -> MessageReceived | None:
+    async def _sender(self, chat: Chat, user: User) -> IdentityRef:
+        """The person, with what Telegram last said of their admin rights here; while a group's admin list
+        is still loading (:mod:`adapters.telegram.roles`) nobody is an admin, and the core is told so."""
+        sender = identity_of(user, is_admin=await self._is_admin(chat, user))
+        if is_group(chat) and not sender.is_chat_admin and self.admins.unknown(chat.id):
+            return replace(sender, admin_unknown=True)
+        return sender
+
+    async def _message(self, message: Message, event_id: str, *, edited: bool = False) -> MessageReceived | None:
         me = self._me()
         user, chat = message.from_user, message.chat
         text, entities = text_and_entities(message)
         addressed = addressed_text(text, me.username or "")
         if user is None or addressed is None:
             return None
-        if user.id == ANONYMOUS_ADMIN_ID or (message.sender_chat is not None and message.sender_chat.id == chat.id):
-            if addressed.lstrip().startswith("/"):
-                await self._note_anonymous(message)
-            return None
-        if user.is_bot:
-            return None
+        if writes_as_group(message):  # an anonymous admin: the group's admins, for commands without a person
+            if not is_group(chat) or not addressed.lstrip().startswith(("/", "／")):
+                return None
+            name = self._t(None)("the admins of {group}", group=chat.title or str(chat.id))
+            return MessageReceived(event_id=event_id, channel=channel_of(chat, thread_of(message)),
+                                   sender=group_admins_of(chat, name), text=addressed,
+                                   message_id=str(message.message_id), received_at=message.date, edited=edited,
+                                   editable=True)
+        if user.is_bot or user.id == ANONYMOUS_ADMIN_ID or message.sender_chat is not None:
+            return None  # another bot, or a post of a linked channel
         attachments = tuple(a for a in (photo_of(message), document_of(message)) if a is not None)
         if not addressed.strip() and not attachments:
             return None  # stickers, joins, pins...: nothing the core reads
@@ -549,14 +603,17 @@ class TelegramAdapter(Adapter):
         reply = message.reply_to_message
         return MessageReceived(
             event_id=event_id,
-            channel=channel_of(chat),
-            sender=identity_of(user, is_admin=await self._is_admin(chat, user)),
+            channel=channel_of(chat, thread_of(message)),
+            sender=await self._sender(chat, user),
             text=addressed,
             message_id=str(message.message_id),
             mentions=mentions,
             attachments=attachments,
-            reply_to_message_id=str(reply.message_id) if reply is not None else None,
+            reply_to_message_id=str(reply.message_id) if reply is not None and not reply.forum_topic_created
+            else None,
             received_at=message.date,
+            edited=edited,
+            editable=True,
         )
 
     async def _button(self, query: CallbackQuery, event_id: str) -> MessageReceived | None:
@@ -572,31 +629,39 @@ class TelegramAdapter(Adapter):
             return None
         chat, user = message.chat, query.from_user
         self._remember(user)
+        thread = thread_of(message) if isinstance(message, Message) else None
         return MessageReceived(
             event_id=event_id,
-            channel=channel_of(chat),
-            sender=identity_of(user, is_admin=await self._is_admin(chat, user)),
+            channel=channel_of(chat, thread),
+            sender=await self._sender(chat, user),
             button_data=data,
             button_token=query.id,
             reply_to_message_id=str(message.message_id),
         )
 
-    async def _receive(self, event: MessageReceived) -> bool:
-        """Hand ``event`` to the core; a button press is answered after the commit, with the core's
-        pop-up (a refusal) as an alert, or plainly so the spinner stops."""
-        token = event.button_token
-        if token is None:
-            return await self.host.receive(event)
-        self.popups.expect(token)
+    async def _answer_press(self, event: MessageReceived, token: str, handled: Awaitable[bool]) -> None:
+        """Answer a button press once the core has handled it: with the core's pop-up (a refusal) as an
+        alert, or plainly so the spinner stops. A press still waiting after :data:`PRESS_WINDOW` (its
+        community's backlog in the inbox) is answered plainly then, while Telegram still takes an answer;
+        a pop-up the core says for it later goes to the presser privately."""
+        waiting = asyncio.ensure_future(handled)
+        late = False
         try:
-            handled = await self.host.receive(event)
+            try:
+                await asyncio.wait_for(asyncio.shield(waiting), PRESS_WINDOW)
+            except TimeoutError:
+                late = True
+                await self._answer(token, None)
+                await waiting
         finally:
             popup = self.popups.take(token)
         if popup is None:
-            await self._answer(token, None)
+            if not late:
+                await self._answer(token, None)
+        elif late:
+            self._quietly(OutgoingMessage(channel=event.channel, text=popup, private_to=event.sender), quiet=True)
         else:
             await self._pop_up(event, token, popup)
-        return handled
 
     async def _pop_up(self, event: MessageReceived, token: str, text: str) -> None:
         try:
@@ -611,16 +676,6 @@ class TelegramAdapter(Adapter):
             await self.require_bot().answer_callback_query(query_id, text=text)
         except TelegramError as error:  # too old (e.g. redelivered after a restart): nothing to stop
             log.debug("telegram: callback query %s not answered: %s", query_id, error)
-
-    async def _note_anonymous(self, message: Message) -> None:
-        t = self._t(None)
-        note = OutgoingMessage(
-            channel=channel_of(message.chat),
-            text=t("You are writing anonymously as the group, so I cannot tell who you are. Turn off "
-                   "“Remain anonymous” in your admin rights to use my commands."),
-            reply_to_message_id=str(message.message_id),
-        )
-        self._quietly(note)
 
     def _remember(self, user: User) -> None:
         if user.username:
@@ -706,7 +761,7 @@ class TelegramAdapter(Adapter):
         group = not delivery.private and not message.channel.is_direct
         parts = plan(message.text, message.files, markup=delivery.markup, entities=entities,
                      reply_to=None if delivery.private else message.reply_to_message_id,
-                     edit_id=message.edit_message_id)
+                     edit_id=message.edit_message_id, thread=None if delivery.private else message.channel.thread_id)
         key = message.dedupe_key
         first_id: str | None = None
         for index in range(self._progress.get(key, 0) if key else 0, len(parts)):
@@ -846,18 +901,28 @@ class TelegramAdapter(Adapter):
         async with self._menu_lock:
             bot = self.require_bot()
             desired = await desired_menus(self.host)
-            for (chat_id, language), menu in desired.items():
-                if self._menus.get((chat_id, language)) == menu:
+            for key, menu in desired.items():
+                if self._menus.get(key) == menu:
                     continue
-                scope = BotCommandScopeDefault() if chat_id is None else BotCommandScopeChat(chat_id)
                 commands = [BotCommand(name, description) for name, description in menu]
-                await self._retrying(
-                    partial(bot.set_my_commands, commands, scope=scope, language_code=language or None),
-                    "setMyCommands")
-                self._menus[(chat_id, language)] = menu
-            for chat_id, language in [key for key in self._menus if key not in desired]:
-                await self._retrying(
-                    partial(bot.delete_my_commands, scope=BotCommandScopeChat(chat_id or 0),
-                            language_code=language or None),
-                    "deleteMyCommands")
-                del self._menus[(chat_id, language)]
+                await self._menu_call(key, partial(bot.set_my_commands, commands, scope=telegram_scope(key),
+                                                   language_code=key[2] or None), "setMyCommands")
+                self._menus[key] = menu
+            for key in [key for key in self._menus if key not in desired]:
+                await self._menu_call(key, partial(bot.delete_my_commands, scope=telegram_scope(key),
+                                                   language_code=key[2] or None), "deleteMyCommands")
+                del self._menus[key]
+
+    async def _menu_call(self, key: MenuKey, call: Any, what: str) -> None:
+        """One menu call, paced (:data:`MENU_SHARE` of the overall flood budget, so a community with many
+        organizers never floods); a person's own menu Telegram refuses (they left the group) is skipped."""
+        await self._menu_pace.acquire()
+        try:
+            await self._retrying(call, what)
+        except BadRequest as error:
+            if member_of(key) is None:
+                raise
+            log.info("telegram: the menu of user %s in chat %s was refused (%s)", member_of(key), key[1],
+                     self._scrub(str(error)))
+        finally:
+            self._menu_pace.release()

@@ -1,7 +1,8 @@
 """Telegram's objects to the core's neutral model and back, as plain functions that are easy to test.
 
-Inbound: a group or supergroup is a channel, a private chat a direct channel, a Telegram user an
-identity (display name, @username, language, whether they administer the chat). ``/cmd@ourbot`` is
+Inbound: a group or supergroup is a channel (a forum topic its thread), a private chat a direct channel, a
+Telegram user an identity (display name, @username, language, whether they administer the chat); an admin
+writing anonymously as the group is the group's admins, nobody in particular. ``/cmd@ourbot`` is
 the command ``/cmd``; ``/cmd@otherbot`` is somebody else's business and is ignored. A photo is its
 largest size, by ``file_id``, downloaded only if a plugin asks (:meth:`TelegramAdapter.fetch_attachment`).
 
@@ -54,10 +55,33 @@ def identity_of(user: User, *, is_admin: bool = False) -> IdentityRef:
     )
 
 
-def channel_of(chat: Chat) -> ChannelRef:
+def channel_of(chat: Chat, thread_id: str | None = None) -> ChannelRef:
     is_direct = chat.type == Chat.PRIVATE
     title = chat.title or chat.full_name or chat.username or str(chat.id)
-    return ChannelRef(PLATFORM, str(chat.id), title, is_direct=is_direct)
+    return ChannelRef(PLATFORM, str(chat.id), title, is_direct=is_direct, thread_id=thread_id)
+
+
+def thread_of(message: Message) -> str | None:
+    """The forum topic a message was written in; None in the General topic and outside forums.
+
+    Outside forums Telegram also sets ``message_thread_id`` on replies (a "thread" of replies), which is no
+    place to answer in: only ``is_topic_message`` says it is a topic.
+    """
+    if message.is_topic_message and message.message_thread_id:
+        return str(message.message_thread_id)
+    return None
+
+
+def writes_as_group(message: Message) -> bool:
+    """An admin posting anonymously: the message comes from the chat itself (``GroupAnonymousBot``)."""
+    sender_chat = message.sender_chat
+    return sender_chat is not None and sender_chat.id == message.chat.id
+
+
+def group_admins_of(chat: Chat, name: str) -> IdentityRef:
+    """The chat's admins as one sender that is nobody in particular (never a Telegram user id, so nothing is
+    ever sent to it privately)."""
+    return IdentityRef(PLATFORM, f"admins:{chat.id}", name, is_chat_admin=True, as_group=True)
 
 
 def is_group(chat: Chat) -> bool:

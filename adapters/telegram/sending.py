@@ -28,6 +28,8 @@ from core.events import OutgoingFile
 log = logging.getLogger("adapters.telegram")
 
 CAPTION_LIMIT = 1024
+#: How Telegram says a forum topic cannot take the message (deleted, or closed to the bot).
+TOPIC_GONE = ("message thread not found", "topic_deleted", "topic_closed", "topic not found")
 DEFAULT_MIME = "application/octet-stream"
 
 
@@ -45,6 +47,8 @@ class Part:
     entities: tuple[MessageEntity, ...] = ()
     reply_to: str | None = None
     edit_id: str | None = None
+    #: The forum topic to post in (None: the chat itself, a forum's General topic).
+    thread_id: int | None = None
 
 
 def plan(
@@ -55,6 +59,7 @@ def plan(
     entities: Sequence[MessageEntity] = (),
     reply_to: str | None = None,
     edit_id: str | None = None,
+    thread: str | None = None,
 ) -> list[Part]:
     """The parts that say ``text`` with ``files``, in the order they are sent.
 
@@ -78,6 +83,8 @@ def plan(
             parts[-1] = _with(parts[-1], markup=markup)
     if parts and reply_to is not None:
         parts[0] = _with(parts[0], reply_to=reply_to)
+    if thread is not None and thread.isdigit():
+        parts = [_with(p, thread_id=int(thread)) for p in parts]
     return [_fitted(p) for p in parts]
 
 
@@ -114,11 +121,23 @@ class SendJob:
     async def __call__(self) -> str:
         self.chat_id = self.chats.current_chat_id(self.chat_id)
         try:
-            return await self._once(self.chat_id)
+            return await self._in_topic(self.chat_id)
         except ChatMigrated as moved:
             self.chats.note_migration(self.chat_id, moved.new_chat_id)
             self.chat_id = moved.new_chat_id
-            return await self._once(self.chat_id)
+            return await self._in_topic(self.chat_id)
+
+    async def _in_topic(self, chat_id: int) -> str:
+        """A topic deleted or closed since is no reason to lose the message: it goes to General instead."""
+        try:
+            return await self._once(chat_id)
+        except BadRequest as error:
+            if self.part.thread_id is None or not any(word in str(error).lower() for word in TOPIC_GONE):
+                raise
+            log.info("telegram: topic %s of chat %s is gone or closed (%s); posting in General instead",
+                     self.part.thread_id, chat_id, error)
+            self.part = _with(self.part, thread_id=None)
+            return await self._once(chat_id)
 
     async def _once(self, chat_id: int) -> str:
         part = self.part
@@ -140,7 +159,7 @@ class SendJob:
                 log.info("telegram: message %s in %s cannot be edited (%s); sending a new one",
                          part.edit_id, chat_id, error)
         sent = await bot.send_message(chat_id, part.text, reply_markup=part.markup, reply_parameters=self._reply(),
-                                      entities=part.entities or None)
+                                      entities=part.entities or None, message_thread_id=part.thread_id)
         return str(sent.message_id)
 
     async def _file(self, chat_id: int, file: OutgoingFile) -> str:
@@ -150,14 +169,17 @@ class SendJob:
         if file.kind == "photo":
             try:
                 sent = await bot.send_photo(chat_id, _upload(file), caption=caption, reply_markup=part.markup,
-                                            reply_parameters=self._reply(), caption_entities=entities)
+                                            reply_parameters=self._reply(), caption_entities=entities,
+                                            message_thread_id=part.thread_id)
                 return str(sent.message_id)
             except BadRequest as error:
-                if "chat not found" in str(error).lower():
+                reason = str(error).lower()
+                if "chat not found" in reason or any(word in reason for word in TOPIC_GONE):
                     raise
                 log.info("telegram: %s cannot go as a photo (%s); sending it as a file", file.filename, error)
         sent = await bot.send_document(chat_id, _upload(file), caption=caption, reply_markup=part.markup,
-                                       reply_parameters=self._reply(), caption_entities=entities)
+                                       reply_parameters=self._reply(), caption_entities=entities,
+                                       message_thread_id=part.thread_id)
         return str(sent.message_id)
 
     def _reply(self) -> ReplyParameters | None:

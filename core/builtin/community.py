@@ -5,19 +5,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.arguments import Arg, Choice, Mention, Rest
+from core.builtin.topics import topic_command
 from core.commands import Command, command
 from core.context import CommandContext
-from core.events import CommunityCreated, RoleChanged
+from core.events import CommunityCreated, LanguageChanged, RoleChanged
 from core.i18n import N_
 from core.identity import Channel, Community, Membership, User, membership_for
 from core.permissions import ROLE_ALIASES, ROLE_LABELS, ROLE_WITH_ARTICLE, Role, allows
 from core.points import balance_of
 from core.refusal import Refusal
+from core.router import NEEDS_PERSON
+from core.web.slugs import slug_of
 
 if TYPE_CHECKING:
     from core.app import Application
 
 JOIN_WORDS = ("join", "加入")
+ADMINS_LOADING = N_("I cannot tell yet whether you are an admin of this chat. Please try again in a moment.")
 ROLE_CHOICE = Choice(ROLE_ALIASES, shown=(N_("volunteer"), N_("organizer"), N_("property_manager"), N_("admin")))
 #: Shown as msgids, so a Chinese community reads <中文|英文> and an English one <zh_CN|en>.
 LANGUAGE_CHOICE = Choice({"zh_cn": "zh_CN", "zh": "zh_CN", "中文": "zh_CN", "en": "en", "english": "en", "英文": "en"},
@@ -34,6 +38,8 @@ def commands(app: Application) -> list[Command]:
         aliases=("设置社区",),
         args=(Arg("name", Rest(max_length=128), label=N_("community name")),),
         needs_community=False,
+        needs_person=False,
+        subcommands=(topic_command(),),
         help=N_("Set this chat up as a community (chat admins), or `/setup join <community>` to add it to one"),
     )
     async def setup(ctx: CommandContext, name: str) -> None:
@@ -46,18 +52,29 @@ def commands(app: Application) -> list[Command]:
             raise Refusal(N_("This chat already belongs to {community}."), community=ctx.community.name)
         words = name.split(None, 1)
         if words[0].lower() in JOIN_WORDS:
+            if ctx.event.sender.as_group:  # joining needs an organizer of that community: a person
+                raise Refusal(NEEDS_PERSON, name="setup join")
             await join(ctx, words[1].strip() if len(words) > 1 else "")
             return
         if not ctx.event.sender.is_chat_admin:
+            if ctx.event.sender.admin_unknown:  # the platform is still asking who the admins are
+                raise Refusal(ADMINS_LOADING)
             raise Refusal(N_("Only an admin of this chat can set it up as a community."))
         if await Community.exists(name=name):
             raise Refusal(N_("A community called {name} already exists. An organizer of it can add this chat with "
                              "/setup join {name}."), name=name)
         community = await Community.create(name=name, language=app.settings.language)
+        await slug_of(community)  # its board's address /c/<slug>/ exists from the start
         await Channel.create(
             platform=ctx.event.channel.platform, chat_id=ctx.event.channel.chat_id,
             title=ctx.event.channel.title[:256], community=community,
         )
+        if ctx.event.sender.as_group:  # the chat's admins, anonymously: nobody is made organizer by it
+            bind(ctx, community)
+            ctx.enter(community)
+            ctx.reply(ctx.t("Community {name} is set up by the group's admins. Nobody is its organizer yet: an admin "
+                            "who writes as themselves becomes one with /setup.", name=name))
+            return
         await Membership.create(community=community, user=ctx.user, roles=[Role.ORGANIZER.value])
         bind(ctx, community)
         ctx.enter(community)
@@ -70,7 +87,10 @@ def commands(app: Application) -> list[Command]:
         """An admin of a chat bound to the community is always its organizer again by sending /setup there:
         otherwise a second organizer could /revoke the group's own admin, who would have no way back."""
         membership = ctx.membership
-        if not ctx.event.sender.is_chat_admin or membership is None or Role.ORGANIZER.value in membership.roles:
+        if ctx.event.sender.admin_unknown and membership is not None and Role.ORGANIZER.value not in membership.roles:
+            raise Refusal(ADMINS_LOADING)
+        if not ctx.event.sender.is_chat_admin or ctx.event.sender.as_group or membership is None \
+                or Role.ORGANIZER.value in membership.roles:
             return False
         membership.roles = sorted({*membership.roles, Role.ORGANIZER.value})
         await membership.save(update_fields=["roles"])
@@ -164,6 +184,7 @@ def commands(app: Application) -> list[Command]:
         community.language = language
         await community.save(update_fields=["language"])
         ctx.uow.on_commit(lambda: app.remember_language(community))
+        ctx.publish(LanguageChanged(community_id=community.id, language=language, by_user_id=ctx.user.id))
         ctx.enter(community)
         ctx.reply(ctx.t("From now on I speak English in this community."))
 

@@ -18,7 +18,7 @@ def commands(app: Application) -> list[Command]:
     router = app.router
 
     @command("help", aliases=("帮助",), args=(Arg("command", Rest(64), optional=True, label=N_("command")),),
-             needs_community=False, help=N_("What I can do for you here"))
+             needs_community=False, needs_person=False, help=N_("What I can do for you here"))
     async def help_(ctx: CommandContext, command: str | None) -> None:
         t = ctx.t
         latin_only = await ctx.latin_commands_only()  # Telegram in privacy mode: no /帮助 in the listing

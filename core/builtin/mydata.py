@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
+from core import audit, corrections, edits
 from core.arguments import Arg, Choice
 from core.commands import Command, command
 from core.context import CommandContext
@@ -205,6 +206,12 @@ async def core_data(user_id: int) -> dict[str, Any] | None:
         "points": points,
         "open_questions": [{"chat": d.channel_key, "command": d.line, "answers": d.answers,
                             "expires": _at(d.expires_at)} for d in await _dialogs_of(identities)],
+        # The audit log's rows in which the person acted or was acted upon (others by id only), and the
+        # corrections of their records.
+        "audit": await audit.member_rows(user_id),
+        "corrections": await corrections.member_rows(user_id),
+        # Refused commands of theirs that editing the message may still redo (core.edits).
+        "refused_commands_to_edit": await edits.member_rows(user_id),
     }
 
 
@@ -218,6 +225,13 @@ async def forget_core(user_id: int, pseudonym: str) -> None:
     if dialogs:
         await PendingDialog.filter(id__in=[d.id for d in dialogs]).delete()
     await forget_households(user_id)
+    await edits.forget_member(user_id)
+    # The audit keeps its rows under the user id (shown with the pseudonym); the former names go from its text.
+    user, accounts = await User.get_or_none(id=user_id), await Identity.filter(user_id=user_id)
+    names = [user.display_name if user else "", *(a.display_name for a in accounts),
+             *(f"@{a.username}" for a in accounts if a.username), *(a.username or "" for a in accounts)]
+    await audit.forget_member(user_id, names, pseudonym)
+    await corrections.forget_member(user_id, names, pseudonym)
     await erase_user(user_id, pseudonym)
 
 
@@ -239,6 +253,9 @@ async def merge_core(from_user_id: int, into_user_id: int) -> None:
         await merge_households(membership.id, kept.id)
         await membership.delete()
     await PointsEntry.filter(user_id=from_user_id).update(user_id=into_user_id)
+    await audit.merge_users(from_user_id, into_user_id)
+    await corrections.merge_users(from_user_id, into_user_id)
+    await edits.merge_users(from_user_id, into_user_id)
     for balance in await PointsBalance.filter(user_id=from_user_id):
         target = await PointsBalance.get_or_none(community_id=balance.community_id, user_id=into_user_id)
         if target is None:

@@ -57,7 +57,7 @@ def commands(app: Application) -> list[Command]:
             raise Refusal(NO_SUCH_PLUGIN, name=name)
         return manifest
 
-    @command("plugins", aliases=("插件",), help=N_("List the plugins and whether they are on here"))
+    @command("plugins", aliases=("插件",), needs_person=False, help=N_("List the plugins and whether they are on here"))
     async def list_plugins(ctx: CommandContext) -> None:
         t = ctx.t
         lines = [t("Plugins in {community}:", community=ctx.community.name if ctx.community else "")]
@@ -86,12 +86,12 @@ def commands(app: Application) -> list[Command]:
 
     plugin_arg = Arg("plugin", Text(64), label=N_("plugin"))
 
-    @command("enable", aliases=("启用",), args=(plugin_arg,), role=Role.ORGANIZER,
+    @command("enable", aliases=("启用",), args=(plugin_arg,), role=Role.ORGANIZER, needs_person=False,
              help=N_("Switch a plugin on in this community"))
     async def enable(ctx: CommandContext, plugin: str) -> None:
         await toggle(ctx, plugin, True)
 
-    @command("disable", aliases=("停用",), args=(plugin_arg,), role=Role.ORGANIZER,
+    @command("disable", aliases=("停用",), args=(plugin_arg,), role=Role.ORGANIZER, needs_person=False,
              help=N_("Switch a plugin off in this community (its data is kept)"))
     async def disable(ctx: CommandContext, plugin: str) -> None:
         await toggle(ctx, plugin, False)

@@ -14,9 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.plugin import Command, PluginManifest, hookimpl
+from core.plugin import Command, Correction, PluginManifest, RosterKind, audited, hookimpl, reads
 from plugins.badges import display, member_data
 from plugins.badges.commands import COMMANDS
+from plugins.badges.corrections import CORRECTIONS
+from plugins.badges.roster import KINDS as ROSTER_KINDS
 from plugins.badges.service import PLUGIN
 
 
@@ -35,7 +37,22 @@ def linli_manifest() -> PluginManifest:
 
 @hookimpl
 def linli_commands() -> list[Command]:
-    return COMMANDS
+    # Anyone may send these; the badge's verifiers may act: every decision is in the core's audit log.
+    # The log and the report are readings, not steps (core.audit.reads): not recorded.
+    decisions = audited(COMMANDS, "verifybadge", "declinebadge", "badge verify", "badge decline")
+    return reads(decisions, "badgelog", "badge log", "badgereport", "badge report")
+
+
+@hookimpl
+def linli_corrections() -> list[Correction]:
+    """``/correct badge <@user> <badge> <reason>``: a verification made in error is reversed."""
+    return CORRECTIONS
+
+
+@hookimpl
+def linli_roster_kinds() -> list[RosterKind]:
+    """The party roster: imported memberships are verified, audited, and hidden until shown."""
+    return ROSTER_KINDS
 
 
 @hookimpl

@@ -183,6 +183,7 @@ async def verify_badge(ctx: CommandContext, request: int) -> None:
     service = _privately(ctx)
     decided = await service.verify(request, ctx.user.id, _may_verify(ctx))
     badge, member = service.label(decided.kind), decided.badge.user_id
+    await ctx.audit(target=member)  # whose badge: /audit @member shows who verified it
     ctx.reply(t("✅ Verified: {user} holds the badge {badge}. They are told privately and choose whether it "
                 "shows.", user=await ctx.name(member), badge=badge))
     await ctx.notify(member, t("✅ Your badge {badge} is verified. It stays hidden until you choose: {show} shows "
@@ -202,6 +203,7 @@ async def decline_badge(ctx: CommandContext, request: int, reason: str) -> None:
     service = _privately(ctx)
     decided = await service.decline(request, ctx.user.id, reason, _may_verify(ctx))
     badge, member = service.label(decided.kind), decided.badge.user_id
+    await ctx.audit(target=member)
     ctx.reply(t("Declined request #{id} of {user} for the badge {badge}; they are told privately, with your "
                 "reason.", id=request, user=await ctx.name(member), badge=badge))
     await ctx.notify(member, t("Your request for the badge {badge} was declined: {reason}", badge=badge,

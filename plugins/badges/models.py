@@ -60,6 +60,10 @@ class Badge(Model):
     requested_at = fields.DatetimeField()
     decided_at = fields.DatetimeField(null=True)
     decided_by = fields.IntField(null=True)
+    #: A verification an organizer reversed (``/correct badge``): revoked, and marked as a correction.
+    corrected_at = fields.DatetimeField(null=True)
+    corrected_by = fields.IntField(null=True)
+    correction_reason = fields.CharField(max_length=300, default="")
 
     class Meta:
         table = "badges_badge"

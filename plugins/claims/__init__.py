@@ -13,18 +13,22 @@ from typing import Any
 
 from core.plugin import (
     Command,
+    Correction,
     JobSpec,
     PluginManifest,
     PluginToggled,
     Subscription,
     UnitOfWork,
+    WebPage,
     hookimpl,
 )
 from plugins.claims import member_data
 from plugins.claims.commands import COMMANDS
+from plugins.claims.corrections import CORRECTIONS
 from plugins.claims.jobs import JOBS
 from plugins.claims.service import PLUGIN, note_resumed
 from plugins.claims.settings import ClaimsSettings
+from plugins.claims.web import PROJECTS_PAGE
 
 
 @hookimpl
@@ -49,6 +53,18 @@ def linli_commands() -> list[Command]:
 @hookimpl
 def linli_jobs() -> list[JobSpec]:
     return JOBS
+
+
+@hookimpl
+def linli_corrections() -> list[Correction]:
+    """``/correct claim <project> <@user> <reason>``: a verification reversed, its points taken back."""
+    return CORRECTIONS
+
+
+@hookimpl
+def linli_web_pages() -> list[WebPage]:
+    """The board's projects page: open projects with places left, and done ones."""
+    return [PROJECTS_PAGE]
 
 
 async def _switched_on(event: PluginToggled, uow: UnitOfWork) -> None:

@@ -193,7 +193,7 @@ async def new_project(ctx: CommandContext, title: str, places: PlacesSpec, deadl
     lines.append(speaker.facts(project, 0))
     lines.append(ctx.t("Send {command} or press the button to take part.",
                        command=await ctx.hint("claim", project.id)))
-    await ctx.announce("\n".join(lines), buttons=[[speaker.claim_button(project)]])
+    await ctx.announce("\n".join(lines), buttons=[[speaker.claim_button(project)]], kind="projects")
 
 
 @command(
@@ -320,13 +320,14 @@ async def claim(ctx: CommandContext, project: int, place: str | None) -> None:
               private=party_only)
     if outcome.became_full and party_only:
         await ctx.announce(t("📣 {project} is fully claimed! Want to help too? {command} puts you on the "
-                             "waitlist.", project=name, command=await ctx.hint("claim", outcome.project.id)))
+                             "waitlist.", project=name, command=await ctx.hint("claim", outcome.project.id)),
+                           kind="projects")
     elif outcome.became_full:
         view = await _service(ctx).view(outcome.project.id)
         await ctx.announce(t("📣 {project} is fully claimed, thanks to {names}! Want to help too? "
                              "{command} puts you on the waitlist.", project=name,
                              command=await ctx.hint("claim", outcome.project.id),
-                             names=await speaker.name_list(c.user_id for c in view.claims)))
+                             names=await speaker.name_list(c.user_id for c in view.claims)), kind="projects")
 
 
 @command(

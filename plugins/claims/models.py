@@ -95,6 +95,10 @@ class Claim(Model):
     photos: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
     verified_at = fields.DatetimeField(null=True)
     verified_by = fields.IntField(null=True)
+    #: A verification an organizer reversed (``/correct claim``): the claim stays, marked, its points taken back.
+    corrected_at = fields.DatetimeField(null=True)
+    corrected_by = fields.IntField(null=True)
+    correction_reason = fields.TextField(default="")
     sendback_reason = fields.TextField(default="")
     ended_at = fields.DatetimeField(null=True)
     #: Where the claimer spoke to us, so reminders reach them in a chat they read.

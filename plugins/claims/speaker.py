@@ -213,15 +213,16 @@ class Speaker:
 
     async def announce(self, text: str, *, buttons: Sequence[Sequence[Button]] = ()) -> None:
         """To every chat of the community."""
-        await self.scope.announce(text, buttons=buttons)
+        await self.scope.announce(text, buttons=buttons, kind="projects")
 
     async def completed(self, project: Project) -> None:
         """Announce a completed project and thank the people whose work was verified."""
-        helpers: list[Any] = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED).order_by(
+        helpers: list[Any] = await Claim.filter(project_id=project.id, status=ClaimStatus.VERIFIED,
+                                                corrected_at__isnull=True).order_by(  # reversed: not thanked
             "id").values_list("user_id", flat=True)
         await self.scope.announce(self.t("🎉 {project} is completed! Thank you, {names}!",
                                          project=self.project(project),
-                                         names=await self.name_list(int(u) for u in helpers)))
+                                         names=await self.name_list(int(u) for u in helpers)), kind="projects")
 
 
 def place_mark(*places: str | None) -> str:

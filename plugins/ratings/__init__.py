@@ -13,11 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.plugin import Command, JobSpec, PluginManifest, hookimpl
+from core.plugin import Command, JobSpec, PluginManifest, WebPage, hookimpl
 from plugins.ratings import member_data, secret, service
 from plugins.ratings.commands import COMMANDS
 from plugins.ratings.jobs import JOBS
 from plugins.ratings.settings import RatingsSettings
+from plugins.ratings.web import RATINGS_PAGE
 
 
 @hookimpl
@@ -42,6 +43,12 @@ def linli_commands() -> list[Command]:
 @hookimpl
 def linli_jobs() -> list[JobSpec]:
     return JOBS
+
+
+@hookimpl
+def linli_web_pages() -> list[WebPage]:
+    """The board's 红黑榜 page: each target's latest result and the history."""
+    return [RATINGS_PAGE]
 
 
 @hookimpl

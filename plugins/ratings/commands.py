@@ -178,7 +178,8 @@ async def rating_target(ctx: CommandContext, action: str | None, name: str | Non
 async def rating_open(ctx: CommandContext, kind: PeriodKind, end: date, title: str | None) -> None:
     t = ctx.t
     period = await service.start_period(ctx, kind, when(end, ctx.timezone), title or default_title(ctx, kind, end))
-    await ctx.announce(await opened(ctx, period, [x.name for x in await service.targets(ctx.community_id)]))
+    await ctx.announce(await opened(ctx, period, [x.name for x in await service.targets(ctx.community_id)]),
+                       kind="results")
     if ctx.event.channel.is_direct:
         ctx.reply(t("{period} is open.", period=period.title))
 
@@ -190,7 +191,7 @@ async def rating_close(ctx: CommandContext) -> None:
     if period is None:
         raise Refusal(N_("No rating period is open."))
     outcomes = await service.close(ctx, period)
-    await ctx.announce(publication(ctx, period, [o.result for o in outcomes]))
+    await ctx.announce(publication(ctx, period, [o.result for o in outcomes]), kind="results")
     if ctx.event.channel.is_direct:
         ctx.reply(ctx.t("{period} is closed.", period=period.title))
 
@@ -232,7 +233,8 @@ async def rating_score(ctx: CommandContext, target: Target, source: str, score: 
          help=N_("The property manager's one public reply to the latest result"))
 async def rating_reply(ctx: CommandContext, target: Target, text: str) -> None:
     await service.post_reply(ctx.community_id, ctx.user.id, target, text)
-    await ctx.announce(ctx.t("💬 Reply of {target} to its result: {reply}", target=target.name, reply=text))
+    await ctx.announce(ctx.t("💬 Reply of {target} to its result: {reply}", target=target.name, reply=text),
+                       kind="results")
 
 
 @command("redblack", aliases=("红黑榜",), help=N_("The red and black list: latest results and their history"))

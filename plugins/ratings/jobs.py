@@ -34,7 +34,7 @@ async def tick(job: JobContext) -> None:
             outcomes = await service.close(job, period)
         except Refusal:  # an organizer closed it a moment ago
             return
-        await job.announce(publication(job, period, [o.result for o in outcomes]))
+        await job.announce(publication(job, period, [o.result for o in outcomes]), kind="results")
         return
     await service.forget_order(period)  # the ratings of the last minutes lose their order of arrival
     due = period.closes_at - timedelta(days=settings.remind_days_before)
@@ -75,7 +75,8 @@ async def _calendar(job: JobContext, settings: RatingsSettings) -> None:
         period = await service.start_period(job, kind, when(end, job.timezone), default_title(job, kind, end))
     except Refusal:
         return
-    await job.announce(await opened(job, period, [t.name for t in await service.targets(job.community_id)]))
+    await job.announce(await opened(job, period, [t.name for t in await service.targets(job.community_id)]),
+                       kind="results")
 
 
 JOBS = [JobSpec("ratings.tick", tick, every=TICK, plugin=service.PLUGIN, per_community=True)]

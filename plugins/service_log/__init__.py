@@ -14,14 +14,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.plugin import CliCommand, Command, JobSpec, PluginManifest, Subscription, hookimpl
+from core.plugin import (
+    CliCommand,
+    Command,
+    Correction,
+    JobSpec,
+    PluginManifest,
+    RosterKind,
+    Subscription,
+    WebPage,
+    audited,
+    hookimpl,
+)
 from plugins.service_log import commands_activity, commands_hours, commands_people, commands_views, member_data
 from plugins.service_log.claims_link import CLAIM_VERIFIED, claim_verified
 from plugins.service_log.cli import EXPORT_HOURS
+from plugins.service_log.corrections import CLAIM_CORRECTED, CORRECTIONS, claim_corrected
 from plugins.service_log.jobs import JOBS
 from plugins.service_log.models import Volunteer
+from plugins.service_log.roster import KINDS as ROSTER_KINDS
 from plugins.service_log.settings import ServiceLogSettings
 from plugins.service_log.speaker import PLUGIN
+from plugins.service_log.web import HOURS_PAGE
 
 
 @hookimpl
@@ -41,8 +55,17 @@ def linli_manifest() -> PluginManifest:
 
 @hookimpl
 def linli_commands() -> list[Command]:
-    return [*commands_people.COMMANDS, *commands_hours.COMMANDS, *commands_activity.COMMANDS,
-            *commands_views.COMMANDS]
+    # /correct (/更正) is the core's now: the adjustment of hours is offered through it (corrections.py).
+    hours = [c for c in commands_hours.COMMANDS if c is not commands_hours.correct]
+    # Organizers or the volunteer's team leader review: every review is in the core's audit log.
+    hours = audited(hours, "approve", "deny")
+    return [*commands_people.COMMANDS, *hours, *commands_activity.COMMANDS, *commands_views.COMMANDS]
+
+
+@hookimpl
+def linli_corrections() -> list[Correction]:
+    """``/correct record <id> <reason>`` reverses an approval; ``/更正 <id> <±hours> <reason>`` adjusts."""
+    return CORRECTIONS
 
 
 @hookimpl
@@ -51,13 +74,25 @@ def linli_cli_commands() -> list[CliCommand]:
 
 
 @hookimpl
+def linli_roster_kinds() -> list[RosterKind]:
+    """The teams sheet, and the 服务队 column of the core's volunteer sheet."""
+    return ROSTER_KINDS
+
+
+@hookimpl
 def linli_jobs() -> list[JobSpec]:
     return JOBS
 
 
 @hookimpl
+def linli_web_pages() -> list[WebPage]:
+    """The board's service hours page: this year's totals, by team, per month."""
+    return [HOURS_PAGE]
+
+
+@hookimpl
 def linli_subscriptions() -> list[Subscription]:
-    return [Subscription(CLAIM_VERIFIED, claim_verified)]
+    return [Subscription(CLAIM_VERIFIED, claim_verified), Subscription(CLAIM_CORRECTED, claim_corrected)]
 
 
 @hookimpl

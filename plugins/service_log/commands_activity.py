@@ -59,7 +59,7 @@ async def new_activity(ctx: CommandContext, title: str, place: str, day: date, t
     if activity.cap_hours is not None:
         lines.append(t("Credited at most {hours} hours.", hours=shown(activity.cap_hours)))
     lines.append(t("Volunteers check in on site: {command}", command=await ctx.hint("checkin", activity.id)))
-    await ctx.announce("\n".join(lines))
+    await ctx.announce("\n".join(lines), kind="hours")
     if activity.code:
         await ctx.notify(ctx.user.id, t("The check-in code of activity #{id} is {code}. Show it on site only.",
                                         id=activity.id, code=activity.code), sensitive=True)

@@ -51,7 +51,7 @@ async def tell_final(scope: Scope, finals: list[Finalized]) -> None:
         if done.new_stars:
             total = await final_total(scope.community_id, record.user_id)
             await scope.announce(scope.t.n(*STAR, done.new_stars, user=await scope.name(record.user_id),
-                                           hours=shown(total)))
+                                           hours=shown(total)), kind="hours")
 
 
 async def _reviewer_check(ctx: CommandContext) -> bool:
@@ -106,6 +106,7 @@ async def approve(ctx: CommandContext, record: int) -> None:
     t = ctx.t
     review: Review = await records_for(ctx).approve(record, ctx.user.id, ctx.has_role(Role.ORGANIZER))
     approved = review.record
+    await ctx.audit(target=approved.user_id)  # whose hours: /audit @volunteer shows who approved them
     if review.final:
         ctx.reply(t("✅ Approved {record}.", record=describe(ctx, approved)))
         await tell_final(ctx, review.final)
@@ -123,6 +124,7 @@ async def approve(ctx: CommandContext, record: int) -> None:
          dialog=True, help=N_("Turn a service record down, with the reason"))
 async def deny(ctx: CommandContext, record: int, reason: str) -> None:
     denied = await records_for(ctx).deny(record, ctx.user.id, ctx.has_role(Role.ORGANIZER), reason)
+    await ctx.audit(target=denied.user_id)
     ctx.reply(ctx.t("Record #{id} is not approved: {reason}", id=denied.id, reason=reason))
     await ctx.notify(denied.user_id, ctx.t("Your record {record} was not approved: {reason}",
                                            record=describe(ctx, denied), reason=reason))

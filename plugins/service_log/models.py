@@ -145,6 +145,11 @@ class Record(Model):
     points = fields.IntField(default=0)
     corrects_id = fields.IntField(null=True)
     reason = fields.CharField(max_length=300, default="")
+    #: An approval an organizer reversed (``/correct record``): the record stays, marked; its hours and points
+    #: are taken back by a linked correction record and opposite ledger entries.
+    corrected_at = fields.DatetimeField(null=True)
+    corrected_by = fields.IntField(null=True)
+    correction_reason = fields.CharField(max_length=300, default="")
 
     class Meta:
         table = "service_log_record"

@@ -190,6 +190,9 @@ class Records:
         """A final record stays as it is; the correction is a new record with the difference and a reason,
         approved by the organizer who makes it and published like any other."""
         original = await self.get(record_id)
+        corrected = original if original.corrects_id is None else await self.get(original.corrects_id)
+        if corrected.corrected_at is not None:  # its approval was reversed (``/correct record``): nothing to adjust
+            raise Refusal(N_("The approval of record #{id} was already corrected."), id=corrected.id)
         if original.status is not RecordStatus.FINAL:
             raise Refusal(N_("Only final records are corrected; record #{id} can still be reviewed: {command}"),
                           id=original.id, command=Hint("pending"))

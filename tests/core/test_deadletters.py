@@ -84,3 +84,24 @@ async def test_a_private_command_set_aside_keeps_no_words(db_url: str) -> None:
         [letter] = await DeadLetter.all()
         assert letter.payload["text"] == "" and "王经理" not in letter.error
         assert "请稍后再试" in h.adapter.sent[-1].text, "the voter still gets the apology"
+
+
+def test_a_replayed_dead_letter_keeps_every_field_but_its_button_token() -> None:
+    """A dead letter read back for replay is the event that failed: an edit stays an edit (core.edits),
+    an over-long text stays refused unread (``over_limit``), a forum topic's reply goes back into it."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from core.deadletters import decode_event
+    from core.events import Attachment
+
+    event = MessageReceived(
+        event_id="telegram:1:9", channel=ChannelRef("telegram", "-100", "观梅", thread_id="7"),
+        sender=IdentityRef("telegram", "42", "张三", username="zhangsan", language="zh", as_group=False),
+        text="/thanks " + "谢" * 100, message_id="9", mentions=(IdentityRef("telegram", "43", "李四"),),
+        attachments=(Attachment("photo", "file-1", caption="好"),), button_data="verify:1",
+        button_token="press-1", edited=True, editable=True, reply_to_message_id="8",
+        received_at=datetime(2026, 12, 1, 12, 0, tzinfo=UTC), over_limit=4096,
+    )
+    stored = json.loads(json.dumps(encode_event(event)))  # as the JSON column holds it
+    assert decode_event(stored) == replace(event, button_token=None)

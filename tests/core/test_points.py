@@ -74,3 +74,16 @@ async def test_thanks_from_one_neighbour_earn_once_a_day(community: Harness) -> 
     await h.send("李四", "/thanks @张三")
     await h.send("李四", "/thanks @张三 again")
     assert await h.say("张三", "/points") == "张三 有 1 积分。"
+
+
+async def test_this_week_counts_a_thanks_given_monday_3am_shanghai_on_every_database(community: Harness) -> None:
+    """Monday 03:00 in Shanghai is Sunday 19:00 UTC: stored in UTC, it must still be in this week's ranking
+    (the week starts Monday 00:00 local time, 16:00 UTC on Sunday)."""
+    h = community
+    await h.send("张三", "/whoami")
+    h.clock.current = datetime(2026, 11, 22, 19, 0, tzinfo=UTC)  # Monday 2026-11-23 03:00 in Shanghai
+    await h.send("李四", "/thanks @张三")
+    h.clock.current = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+    assert await h.say("张三", "/top week") == "积分排行榜（本周）：\n1. 张三 1"
+    h.clock.current = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # next Monday: last week's thanks is gone
+    assert await h.say("张三", "/top week") == "积分排行榜（本周）：\n还没有人获得积分。"

@@ -36,8 +36,15 @@ unless a test serves it with :meth:`BotApiEmulator.add_method`.
 Known differences from Telegram (deliberate, to keep the emulator small): photos are not resized,
 so every ``PhotoSize`` of one photo downloads the same bytes; ``sendPhoto`` by URL works only for URLs
 registered with :meth:`BotApiEmulator.add_url`; message ids are counted per chat; inline mode,
-channels, topics and business connections are not emulated; a method call returned in a webhook
+channels and business connections are not emulated; a method call returned in a webhook
 response body is ignored.
+
+By default it is as strict as Telegram: privacy mode on (with the "last bot to speak" rule for bare
+commands), the documented flood limits on every sending method (windows scaled by ``time_scale``), button
+presses that must be answered within ``callback_timeout`` (15 s), updates kept ``update_retention`` (24 h).
+Forum topics (``create_topic``, ``close_topic``, ``delete_topic``, ``message_thread_id`` on sending
+methods), anonymous admins (``admin_says_anonymously``), edits (``user_edits``) and other bots
+(``other_bot_says``) are emulated as the Bot API documents them.
 """
 
 from __future__ import annotations
@@ -849,6 +856,8 @@ class SentMessage:
     file_name: str | None = None
     mime_type: str | None = None
     file_data: bytes | None = None
+    #: The forum topic it went to (None: the chat itself, a forum's General topic).
+    thread_id: int | None = None
 
     @property
     def buttons(self) -> list[list[JSONDict]]:
@@ -945,18 +954,46 @@ class Fault:
         return self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id)
 
 
+#: Every method that makes Telegram send or change something in a chat, and so counts towards flood limits.
+SENDING_METHODS = frozenset({
+    "sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup", "deleteMessage",
+    "sendChatAction", "answerCallbackQuery", "setMyCommands", "deleteMyCommands",
+})
+
+
 @dataclass(frozen=True)
 class RateLimits:
-    """Flood limits applied to sending methods when enabled with ``set_rate_limits``.
+    """Flood limits applied to sending methods (on by default; ``set_rate_limits(None)`` turns them off).
 
-    Telegram documents roughly one message per second per chat, 20 per minute per group and 30 per
-    second overall; exceeding them gives ``429`` with an integer ``retry_after``.
+    Telegram documents roughly one message per second per chat (short bursts allowed), 20 per minute per
+    group and 30 per second overall; exceeding them gives ``429`` with an integer ``retry_after``. Calls
+    without a chat (``setMyCommands``, ``answerCallbackQuery``) count towards the overall limit. Windows
+    are multiplied by the emulator's ``time_scale``.
     """
 
     per_chat_interval: float | None = 1.0
     group_per_minute: int | None = 20
     global_per_second: int | None = 30
-    methods: frozenset[str] = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+    methods: frozenset[str] = SENDING_METHODS
+
+
+TELEGRAM_LIMITS = RateLimits()
+#: Seconds within which Telegram accepts the answer to a button press.
+CALLBACK_TIMEOUT = 15.0
+#: Seconds Telegram keeps an update nobody fetched.
+UPDATE_RETENTION = 24 * 3600.0
+#: The user Telegram shows as the sender of an admin who writes anonymously as the group.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+
+
+@dataclass
+class _Topic:
+    """A forum topic: its thread id is the id of the service message that created it."""
+
+    name: str
+    created: JSONDict
+    closed: bool = False
+    deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -976,6 +1013,7 @@ class _CallbackQuery:
     data: str | None
     answered: bool = False
     too_old: bool = False
+    created: float = 0.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1150,20 +1188,30 @@ class BotApiEmulator:
         *,
         bot_username: str = "linli_test_bot",
         bot_first_name: str = "Linli",
-        privacy_mode: bool = False,
+        privacy_mode: bool = True,
         strict_webhook_url: bool = True,
         first_update_id: int = 100_000_001,
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
         host: str = "127.0.0.1",
         port: int = 0,
+        rate_limits: RateLimits | None = TELEGRAM_LIMITS,
+        time_scale: float = 1.0,
+        callback_timeout: float | None = CALLBACK_TIMEOUT,
+        update_retention: float | None = UPDATE_RETENTION,
     ) -> None:
-        """Create a stopped emulator.
+        """Create a stopped emulator that behaves as Telegram does by default.
 
-        ``privacy_mode`` mirrors BotFather's group privacy (Telegram's default is on; off here so tests
-        see every group message unless they opt in). ``strict_webhook_url`` keeps Telegram's rule that
+        ``privacy_mode`` mirrors BotFather's group privacy, on by default as at Telegram: in groups where
+        the bot is no admin it gets commands (a bare ``/cmd`` only while it was the last bot to speak
+        there), replies to it and service messages. ``strict_webhook_url`` keeps Telegram's rule that
         ``setWebhook`` takes only https URLs on ports 443/80/88/8443. ``seed`` makes generated ids
-        reproducible; ``clock`` is the emulator's time source (timestamps in records, rate limits).
+        reproducible; ``clock`` is the emulator's time source (timestamps in records, rate limits,
+        expiries). Flood limits are Telegram's documented ones (``rate_limits``, default
+        :class:`RateLimits`) on every sending method, their windows multiplied by ``time_scale`` so tests
+        run fast (``retry_after`` is then scaled too, and may be a fraction); ``set_rate_limits(None)``
+        turns them off. A button press must be answered within ``callback_timeout`` seconds (Telegram:
+        about 15), and an update not fetched within ``update_retention`` seconds (24 h) is gone.
         """
         bot_id = token.split(":", 1)[0]
         self.token = token
@@ -1216,7 +1264,15 @@ class BotApiEmulator:
 
         # faults and limits
         self._faults: list[Fault] = []
-        self._rate_limits: RateLimits | None = None
+        self.time_scale = time_scale
+        self.callback_timeout = callback_timeout
+        self.update_retention = update_retention
+        self._rate_limits: RateLimits | None = rate_limits
+        self._enqueued_at: dict[int, float] = {}
+        self.expired_updates: list[JSONDict] = []
+        # forums and other bots
+        self._topics: dict[tuple[int, int], _Topic] = {}
+        self._last_bot: dict[int, int] = {}
         self._send_times: dict[int, deque[float]] = {}
         self._global_send_times: deque[float] = deque()
 
@@ -1455,20 +1511,124 @@ class BotApiEmulator:
         reply_to: int | None = None,
         text_mentions: Mapping[str, EmuUser] | None = None,
         entities: Sequence[JSONDict] | None = None,
+        thread: int | None = None,
     ) -> int:
         """``user`` writes ``text`` in ``chat``; returns the ``update_id`` of the ``message`` update.
 
         Entities are detected like Telegram does (``/cmd``, ``/cmd@bot``, ``@mention``, ``#tag``,
         URLs) unless ``entities`` is given; ``text_mentions`` maps substrings to users mentioned
-        without a username. ``reply_to`` is a message id in the same chat.
+        without a username. ``reply_to`` is a message id in the same chat. ``thread`` is a forum topic
+        (see :meth:`create_topic`); like Telegram, a message in a topic that replies to nothing else
+        replies to the topic's first message.
         """
         found_chat, found_user = self._acting(chat, user)
         content: JSONDict = {"text": text}
         found_entities = list(entities) if entities is not None else detect_entities(text, text_mentions)
         if found_entities:
             content["entities"] = found_entities
-        message = self._new_message(found_chat, found_user, content, reply_to=reply_to)
+        root = self._topic_fields(found_chat, found_user, thread, content)
+        replied: int | JSONDict | None = reply_to if reply_to is not None else root
+        message = self._new_message(found_chat, found_user, content, reply_to=replied)
         return self._enqueue_message(message)
+
+    def admin_says_anonymously(self, chat: EmuChat | int, admin: EmuUser | int, text: str, *,
+                               thread: int | None = None) -> int:
+        """An admin with "Remain anonymous" writes as the group: ``from`` is GroupAnonymousBot and
+        ``sender_chat`` the group itself, so the bot cannot tell which admin it was."""
+        found_chat, found_admin = self._chat(chat), self._user(admin)
+        if not self._is_admin(found_chat.id, found_admin.id):
+            raise ValueError(f"user {found_admin.id} is no admin of chat {found_chat.id}, so cannot write as it")
+        anonymous = self._users.get(GROUP_ANONYMOUS_BOT_ID) or self.add_user(
+            "Group", username="GroupAnonymousBot", user_id=GROUP_ANONYMOUS_BOT_ID, is_bot=True)
+        content: JSONDict = {"text": text, "sender_chat": found_chat.to_api()}
+        if found := detect_entities(text):
+            content["entities"] = found
+        root = self._topic_fields(found_chat, found_admin, thread, content)
+        return self._enqueue_message(self._new_message(found_chat, anonymous, content, reply_to=root))
+
+    def other_bot_says(self, chat: EmuChat | int, bot: EmuUser | int, text: str) -> int:
+        """Another bot posts in a group. Bots never receive each other's messages, but in privacy mode a
+        bare ``/cmd`` then goes to that bot, not ours, until ours speaks again; returns the message id."""
+        found_chat, found_bot = self._chat(chat), self._user(bot)
+        if not found_bot.is_bot:
+            raise ValueError(f"user {found_bot.id} is not a bot")
+        message = self._new_message(found_chat, found_bot, {"text": text})
+        self._last_bot[found_chat.id] = found_bot.id
+        return int(message["message_id"])
+
+    # ---------------------------------------------------------------- forum topics
+
+    def create_topic(self, chat: EmuChat | int, user: EmuUser | int, name: str) -> int:
+        """``user`` opens a topic in a forum supergroup; returns its ``message_thread_id``."""
+        found_chat, found_user = self._acting(chat, user)
+        if not found_chat.is_forum:
+            raise ValueError(f"chat {found_chat.id} is no forum (add_chat(..., is_forum=True))")
+        message_id = self._next_message_id.get(found_chat.id, 1)
+        content: JSONDict = {"message_thread_id": message_id, "is_topic_message": True,
+                             "forum_topic_created": {"name": name, "icon_color": 7322096}}
+        created = self._new_message(found_chat, found_user, content)
+        self._topics[(found_chat.id, message_id)] = _Topic(name, created)
+        self._enqueue_message(created)
+        return message_id
+
+    def rename_topic(self, chat: EmuChat | int, user: EmuUser | int, thread: int, name: str) -> int:
+        return self._topic_event(chat, user, thread, {"forum_topic_edited": {"name": name}}, name=name)
+
+    def close_topic(self, chat: EmuChat | int, user: EmuUser | int, thread: int) -> int:
+        return self._topic_event(chat, user, thread, {"forum_topic_closed": {}}, closed=True)
+
+    def reopen_topic(self, chat: EmuChat | int, user: EmuUser | int, thread: int) -> int:
+        return self._topic_event(chat, user, thread, {"forum_topic_reopened": {}}, closed=False)
+
+    def delete_topic(self, chat: EmuChat | int, thread: int) -> None:
+        """The topic and its messages are gone; Telegram sends no update for it."""
+        found_chat = self._chat(chat)
+        self._topic(found_chat.id, thread).deleted = True
+
+    def _topic(self, chat_id: int, thread: int) -> _Topic:
+        topic = self._topics.get((chat_id, thread))
+        if topic is None:
+            raise ValueError(f"chat {chat_id} has no topic {thread}")
+        return topic
+
+    def _topic_event(self, chat: EmuChat | int, user: EmuUser | int, thread: int, service: JSONDict,
+                     **changes: Any) -> int:
+        found_chat, found_user = self._acting(chat, user)
+        topic = self._topic(found_chat.id, thread)
+        if not self._is_admin(found_chat.id, found_user.id) and topic.created["from"]["id"] != found_user.id:
+            raise ValueError(f"user {found_user.id} may not manage topic {thread}")
+        for key, value in changes.items():
+            setattr(topic, key, value)
+        content = {"message_thread_id": thread, "is_topic_message": True, **service}
+        return self._enqueue_message(self._new_message(found_chat, found_user, content, reply_to=topic.created))
+
+    def _topic_fields(self, chat: EmuChat, user: EmuUser, thread: int | None, content: JSONDict) -> JSONDict | None:
+        """Put a user's message into topic ``thread``; returns the topic's first message (what it replies to)."""
+        if thread is None:
+            return None
+        topic = self._topic(chat.id, thread)
+        if topic.deleted:
+            raise ValueError(f"topic {thread} of chat {chat.id} was deleted")
+        if topic.closed and not self._is_admin(chat.id, user.id):
+            raise ValueError(f"topic {thread} of chat {chat.id} is closed to members")
+        content.update(message_thread_id=thread, is_topic_message=True)
+        return topic.created
+
+    def _sending_thread(self, params: _Params, chat: EmuChat, content: JSONDict) -> JSONDict | None:
+        """``message_thread_id`` of a sending method, checked as Telegram does; the topic's first message."""
+        thread = params.opt_int("message_thread_id")
+        if thread is None:
+            return None
+        topic = self._topics.get((chat.id, thread)) if chat.is_forum else None
+        if topic is None or topic.deleted:
+            raise _bad_request("message thread not found")
+        bot = self._member(chat.id, self.bot.id)
+        may_manage = bot.status == "creator" or (bot.status == "administrator"
+                                                 and (bot.rights or AdminRights()).can_manage_topics)
+        if topic.closed and not may_manage:
+            raise _bad_request("TOPIC_CLOSED")
+        content.update(message_thread_id=thread, is_topic_message=True)
+        return topic.created
 
     def user_edits(self, chat: EmuChat | int, user: EmuUser | int, message_id: int, text: str) -> int:
         """``user`` edits their earlier message; returns the ``edited_message`` update's id."""
@@ -1493,6 +1653,7 @@ class BotApiEmulator:
         width: int | None = None,
         height: int | None = None,
         reply_to: int | None = None,
+        thread: int | None = None,
     ) -> int:
         """``user`` sends a photo; the message carries several ``PhotoSize`` (largest last).
 
@@ -1507,7 +1668,9 @@ class BotApiEmulator:
             content["caption"] = caption
             if found := detect_entities(caption):
                 content["caption_entities"] = found
-        message = self._new_message(found_chat, found_user, content, reply_to=reply_to)
+        root = self._topic_fields(found_chat, found_user, thread, content)
+        replied: int | JSONDict | None = reply_to if reply_to is not None else root
+        message = self._new_message(found_chat, found_user, content, reply_to=replied)
         return self._enqueue_message(message)
 
     def user_presses(
@@ -1543,7 +1706,7 @@ class BotApiEmulator:
         }
         update_id = self._enqueue({"callback_query": query})
         self._callback_queries[query_id] = _CallbackQuery(
-            update_id, found_user.id, found_chat.id, message_id, callback_data
+            update_id, found_user.id, found_chat.id, message_id, callback_data, created=self.clock()
         )
         return update_id
 
@@ -1596,6 +1759,7 @@ class BotApiEmulator:
         else:
             self._next_update_id = max(self._next_update_id, int(data["update_id"]) + 1)
         self.injected[data["update_id"]] = data
+        self._enqueued_at[data["update_id"]] = self.clock()
         self._pending.append(data)
         self._pending.sort(key=lambda u: u["update_id"])
         self._notify()
@@ -1729,6 +1893,29 @@ class BotApiEmulator:
         """The ``(command, description)`` list registered for exactly this scope and language."""
         return list(self.commands.get(CommandScopeKey(scope, chat_id, user_id, language_code), []))
 
+    def menu_seen_by(self, chat: EmuChat | int, user: EmuUser | int, language_code: str = "") -> list[tuple[str, str]]:
+        """The command list ``user``'s app shows in ``chat``, chosen as Telegram documents it: the first
+        scope with a list, from ``chat_member`` over ``chat_administrators`` (admins only), ``chat``,
+        ``all_chat_administrators`` (admins only), ``all_group_chats`` (``all_private_chats`` in a private
+        chat) to ``default``; in each, the user's language first, then the list without a language."""
+        found_chat, found_user = self._chat(chat), self._user(user)
+        if found_chat.type == "private":
+            scopes = [CommandScopeKey("chat", found_chat.id), CommandScopeKey("all_private_chats")]
+        else:
+            admin = self._is_admin(found_chat.id, found_user.id)
+            scopes = [CommandScopeKey("chat_member", found_chat.id, found_user.id)]
+            scopes += [CommandScopeKey("chat_administrators", found_chat.id)] if admin else []
+            scopes += [CommandScopeKey("chat", found_chat.id)]
+            scopes += [CommandScopeKey("all_chat_administrators")] if admin else []
+            scopes += [CommandScopeKey("all_group_chats")]
+        scopes.append(CommandScopeKey())
+        for scope in scopes:
+            for language in dict.fromkeys((language_code, "")):
+                listed = self.commands.get(CommandScopeKey(scope.scope, scope.chat_id, scope.user_id, language))
+                if listed:
+                    return list(listed)
+        return []
+
     def calls_of(self, method: str) -> list[ApiCall]:
         """Recorded calls of one method (case-insensitive)."""
         return [c for c in self.calls if c.method.lower() == method.lower()]
@@ -1810,6 +1997,7 @@ class BotApiEmulator:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
         status: int | None = None
         client_timeout = aiohttp.ClientTimeout(total=timeout)
+        self._forget_old_updates()
         async with aiohttp.ClientSession(timeout=client_timeout) as session:
             while self._pending:
                 update = self._pending[0]
@@ -1828,6 +2016,38 @@ class BotApiEmulator:
                 self._pending.pop(0)
                 self._notify()
         return status
+
+    async def deliver_webhook_concurrently(self, *, shuffle: bool = True, timeout: float = 10.0) -> list[int]:
+        """POST every pending update at once, as Telegram does over up to ``max_connections`` connections,
+        in a shuffled order (Telegram says updates may arrive out of order); returns the statuses in the
+        order the updates were sent. An update answered with 2xx is confirmed; the others stay pending."""
+        state = self.webhook
+        if state is None:
+            raise RuntimeError("no webhook is set")
+        self._forget_old_updates()
+        batch = list(self._pending)
+        if shuffle:
+            self._rng.shuffle(batch)
+        headers = {"Content-Type": "application/json"}
+        if state.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = state.secret_token
+        connections = asyncio.Semaphore(state.max_connections)
+
+        async def post(session: aiohttp.ClientSession, update: JSONDict) -> int:
+            async with connections:
+                self._delivered.add(update["update_id"])
+                body = json.dumps(update, ensure_ascii=False)
+                async with session.post(state.url, data=body, headers=headers) as resp:
+                    await resp.read()
+                    if 200 <= resp.status < 300:
+                        self._pending = [u for u in self._pending if u["update_id"] != update["update_id"]]
+                    else:
+                        self._webhook_error(f"Wrong response from the webhook: {resp.status} {resp.reason}")
+                    self._notify()
+                    return resp.status
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+            return list(await asyncio.gather(*(post(session, update) for update in batch)))
 
     def _webhook_error(self, message: str) -> None:
         if self.webhook is not None:
@@ -1897,6 +2117,7 @@ class BotApiEmulator:
             params = _Params(call.params)
             self._check_rate_limit(call.method, params)
             answer = await handler(params)
+            self._record_rate(call.method, params)
             if fault is not None and fault.action == "drop":
                 return await self._drop(request)
         except ApiError as err:
@@ -2015,6 +2236,8 @@ class BotApiEmulator:
     ) -> JSONDict:
         message_id = self._next_message_id.get(chat.id, 1)
         self._next_message_id[chat.id] = message_id + 1
+        if sender.is_bot and sender.id != GROUP_ANONYMOUS_BOT_ID:
+            self._last_bot[chat.id] = sender.id
         message: JSONDict = {
             "message_id": message_id,
             "from": sender.to_api(),
@@ -2076,6 +2299,7 @@ class BotApiEmulator:
         """Assign an id and queue the update unless Telegram would not deliver it to this bot."""
         update = {"update_id": self._take_update_id(), **payload}
         self.injected[update["update_id"]] = update
+        self._enqueued_at[update["update_id"]] = self.clock()
         reason = self._filter_reason(update)
         if reason is not None:
             self.filtered.append(FilteredUpdate(update, reason))
@@ -2126,14 +2350,29 @@ class BotApiEmulator:
         replied = message.get("reply_to_message", {})
         if replied.get("from", {}).get("id") == self.bot.id:
             return None
-        text = message.get("text", "")
-        for entity in message.get("entities", []):
+        text = message.get("text", message.get("caption", ""))  # a photo captioned with a command is one too
+        chat_id = message.get("chat", {}).get("id")
+        for entity in message.get("entities", message.get("caption_entities", [])):
             if entity["type"] == "bot_command" and entity["offset"] == 0:
                 command = text[: entity["length"]]
                 target = command.partition("@")[2]
-                if not target or target.lower() == (self.bot.username or "").lower():
+                if target.lower() == (self.bot.username or "").lower():
                     return None
+                if not target and self._last_bot.get(chat_id, self.bot.id) == self.bot.id:
+                    return None
+                if not target:
+                    return "privacy mode: a bare /command goes to the last bot that spoke in the group, another one"
         return "privacy mode: a bot that is not an admin sees only commands and replies to it in groups"
+
+    def _forget_old_updates(self) -> None:
+        """Telegram keeps an update for ``update_retention`` (24 h): after a longer outage it is gone."""
+        if self.update_retention is None:
+            return
+        now = self.clock()
+        old = [u for u in self._pending if now - self._enqueued_at.get(u["update_id"], now) > self.update_retention]
+        if old:
+            self.expired_updates.extend(old)
+            self._pending = [u for u in self._pending if u not in old]
 
     def _confirm(self, offset: int) -> None:
         """Forget updates below ``offset``; a negative offset keeps only the last ``-offset`` ones."""
@@ -2186,39 +2425,48 @@ class BotApiEmulator:
         if bot.status == "restricted" and not bot.can_send_messages:
             raise _bad_request("not enough rights to send text messages to the chat")
 
-    def _check_rate_limit(self, method: str, params: _Params) -> None:
+    def _limited_chat(self, method: str, params: _Params) -> tuple[RateLimits, EmuChat | None] | None:
         limits = self._rate_limits
         if limits is None or method not in limits.methods:
-            return
+            return None
         chat_id = params.get("chat_id")
-        chat = self._chats.get(chat_id) if isinstance(chat_id, int) else None
-        if chat is None:
+        return limits, self._chats.get(chat_id) if isinstance(chat_id, int) else None
+
+    def _check_rate_limit(self, method: str, params: _Params) -> None:
+        limited = self._limited_chat(method, params)
+        if limited is None:
             return
+        limits, chat = limited
+        scale = self.time_scale
         now = self.clock()
-        times = self._send_times.setdefault(chat.id, deque())
         wait = 0.0
-        if limits.per_chat_interval is not None and times:
-            wait = max(wait, limits.per_chat_interval - (now - times[-1]))
-        if limits.group_per_minute is not None and chat.type != "private":
-            recent = [t for t in times if now - t < 60]
-            if len(recent) >= limits.group_per_minute:
-                wait = max(wait, 60 - (now - recent[-limits.group_per_minute]))
+        if chat is not None:
+            times = self._send_times.setdefault(chat.id, deque())
+            if limits.per_chat_interval is not None and times:
+                wait = max(wait, limits.per_chat_interval * scale - (now - times[-1]))
+            if limits.group_per_minute is not None and chat.type != "private":
+                recent = [t for t in times if now - t < 60 * scale]
+                if len(recent) >= limits.group_per_minute:
+                    wait = max(wait, 60 * scale - (now - recent[-limits.group_per_minute]))
         if limits.global_per_second is not None:
-            while self._global_send_times and now - self._global_send_times[0] >= 1:
+            while self._global_send_times and now - self._global_send_times[0] >= scale:
                 self._global_send_times.popleft()
             if len(self._global_send_times) >= limits.global_per_second:
-                wait = max(wait, 1 - (now - self._global_send_times[0]))
-        if wait > 0:
-            raise _too_many_requests(max(1, math.ceil(wait)))
+                wait = max(wait, scale - (now - self._global_send_times[0]))
+        if wait > 0:  # Telegram says whole seconds: scaled, whole scaled seconds
+            raise _too_many_requests(round(max(1, math.ceil(wait / scale)) * scale, 6))
 
-    def _record_send(self, chat_id: int) -> None:
-        if self._rate_limits is None:
+    def _record_rate(self, method: str, params: _Params) -> None:
+        limited = self._limited_chat(method, params)
+        if limited is None:
             return
+        _limits, chat = limited
         now = self.clock()
-        times = self._send_times.setdefault(chat_id, deque())
-        times.append(now)
-        while times and now - times[0] >= 60:
-            times.popleft()
+        if chat is not None:
+            times = self._send_times.setdefault(chat.id, deque())
+            times.append(now)
+            while times and now - times[0] >= 60 * self.time_scale:
+                times.popleft()
         self._global_send_times.append(now)
 
     def _resolve_user_api(self, user_id: int) -> JSONDict | None:
@@ -2336,7 +2584,6 @@ class BotApiEmulator:
         if markup is not None and markup.get("inline_keyboard"):
             content["reply_markup"] = {"inline_keyboard": markup["inline_keyboard"]}
         message = self._new_message(chat, self.bot, content, reply_to=reply_target)
-        self._record_send(chat.id)
         self.sent.append(
             SentMessage(
                 method=method,
@@ -2356,6 +2603,7 @@ class BotApiEmulator:
                 file_name=document.get("file_name") if document else None,
                 mime_type=document.get("mime_type") if document else None,
                 file_data=file_data,
+                thread_id=content.get("message_thread_id"),
             )
         )
         return message
@@ -2394,6 +2642,7 @@ class BotApiEmulator:
         me: asyncio.Future[None] = loop.create_future()
         self._poller = me
         self._confirm(offset)
+        self._forget_old_updates()
         self._notify()
         deadline = loop.time() + timeout
         try:
@@ -2489,6 +2738,8 @@ class BotApiEmulator:
         self._check_can_send(chat)
         target = self._reply_target(params, chat)
         content: JSONDict = {"text": plain}
+        root = self._sending_thread(params, chat, content)
+        target = root if target is None else target
         if entities:
             content["entities"] = entities
         return self._send(
@@ -2570,6 +2821,8 @@ class BotApiEmulator:
         markup = self._reply_markup(params)
         self._check_can_send(chat)
         target = self._reply_target(params, chat)
+        root = self._sending_thread(params, chat, content)
+        target = root if target is None else target
         if plain:
             content["caption"] = plain
             if entities:
@@ -2699,7 +2952,9 @@ class BotApiEmulator:
     async def _answer_callback_query(self, params: _Params) -> bool:
         query_id = params.opt_str("callback_query_id")
         query = self._callback_queries.get(query_id or "")
-        if query is None or query.answered or query.too_old:
+        timeout = self.callback_timeout
+        late = query is not None and timeout is not None and self.clock() - query.created > timeout
+        if query is None or query.answered or query.too_old or late:
             raise _bad_request("query is too old and response timeout expired or query ID is invalid")
         text = params.opt_str("text")
         if text is not None and len(text) > 200:

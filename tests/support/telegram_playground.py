@@ -115,7 +115,7 @@ def instructions(emulator: BotApiEmulator) -> list[str]:
 
 async def serve(port: int, stdin: TextIO, out: TextIO, *, token: str = DEFAULT_TOKEN) -> None:
     """Run the emulator and the prompt until quit or the end of input."""
-    async with BotApiEmulator(token, port=port) as emulator:
+    async with BotApiEmulator(token, port=port, privacy_mode=False) as emulator:  # `privacy on` turns it on
         playground = Playground(emulator, out)
         for line in instructions(emulator):
             playground.say(line)

@@ -32,7 +32,7 @@ def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_project_posted_on_telegram_is_claimed_from_matrix_and_points_are_one_balance(
         synapse: Synapse, tmp_path: Path) -> None:
     db_url = f"sqlite://{tmp_path / 'linli.db'}"
-    async with BotApiEmulator(strict_webhook_url=False) as emu, \
+    async with BotApiEmulator(strict_webhook_url=False, privacy_mode=False, time_scale=1 / 120) as emu, \
             matrix_stack(synapse, db_url, tmp_path / "bot") as linli:
         wang_tg = emu.add_user("王书记", username="wang_shuji", language_code="zh-hans")
         zhang_tg = emu.add_user("张三", username="zhangsan", language_code="zh-hans")

@@ -1,4 +1,4 @@
-"""While the database is away the core's ``receive`` raises: the adapter holds the batch (its position is
+"""While the database is away the core's ``accept_batch`` raises: the adapter holds the batch (its position is
 not stored), syncs it again after a back-off that grows across batches up to ``retry_cap``, and never
 skips an event — however long the outage lasts. A host stands in for the core here, because only the
 adapter's own decision is under test (the core's dead letters are tested with the core)."""
@@ -21,19 +21,19 @@ KEY = ("matrix", "next_batch:@bot:example.org")
 
 
 class DatabaseAway:
-    """The core while the database is unavailable for ``outage`` calls of ``receive``."""
+    """The core while the database is unavailable for ``outage`` calls of ``accept_batch``."""
 
     def __init__(self, outage: int) -> None:
         self.outage = outage
         self.state: dict[tuple[str, str], Any] = {}
         self.received: list[MessageReceived] = []
 
-    async def receive(self, event: MessageReceived) -> bool:
+    async def accept_batch(self, events: list[MessageReceived], *, awaited: Any = ()) -> dict[str, Any]:
         if self.outage > 0:
             self.outage -= 1
             raise DBConnectionError("connection refused")
-        self.received.append(event)
-        return True
+        self.received.extend(events)
+        return {}
 
     async def state_get(self, namespace: str, key: str) -> Any:
         return self.state.get((namespace, key))

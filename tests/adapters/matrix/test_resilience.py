@@ -30,10 +30,12 @@ async def test_synapse_away_for_30_seconds_costs_a_bounded_number_of_retries(
 
         adapter = running.adapter
         failures_before = adapter.sync_failures
+        assert adapter.connected is True, "/healthz: connected while syncs succeed"
         synapse.stop()
         try:
             await asyncio.sleep(OUTAGE)
             during = adapter.sync_failures - failures_before
+            assert adapter.connected is False, "/healthz reports Matrix down while the homeserver is away"
         finally:
             await asyncio.to_thread(synapse.start)
         # waits of at least 0.5, 1, 2, 4, 4, 4… s fit at most 10 attempts into 30 s; a storm would be thousands
@@ -44,6 +46,7 @@ async def test_synapse_away_for_30_seconds_costs_a_bounded_number_of_retries(
         await people.li.say(room_id, "/我是谁")
         [_, whoami] = await people.li.notices_in(room_id, 2, timeout=40)
         assert whoami.body == "您是观梅社区的 李四。角色：居民。积分：0。"
+        assert adapter.connected is True
         assert adapter.sync_failures - failures_before <= during + 2, "back to normal once the server returned"
 
 

@@ -15,7 +15,7 @@ from adapters.telegram.settings import TelegramSettings
 from core.app import Application
 from core.config import ConfigError, Settings, WebSettings
 from core.events import Button, OutgoingMessage
-from tests.adapters.telegram.conftest import Neighbourhood, channel, stack
+from tests.adapters.telegram.conftest import Neighbourhood, channel, stack, strict_emulator
 from tests.adapters.telegram.test_delivery import failing_commits
 from tests.support.telegram_emulator import BotApiEmulator, tiny_png
 
@@ -49,6 +49,27 @@ async def test_the_command_menu_in_chinese_and_english_follows_the_community(
             lambda: not emu.commands_for("chat", chat_id=hood.group.id, language_code="zh")
             and not emu.commands_for("chat", chat_id=hood.group.id, language_code="en"),
             what="the group's menu to fall back to the default")
+
+
+async def test_a_group_whose_community_speaks_english_gets_its_menus_in_english(
+    emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str
+) -> None:
+    async with stack(emu, sqlite_url) as linli:
+        await linli.start()
+        emu.user_says(hood.group, hood.wang, "/setup 观梅社区")
+        emu.user_says(hood.group, hood.wang, "/language en")
+        emu.user_says(hood.group, hood.wang, "/disable thanks")  # a switched plugin updates the menus
+        await emu.wait_for_sent(3)
+        def settled() -> bool:  # menus go out one call after another, within the flood limits: wait for the last
+            own = dict(emu.commands_for("chat", chat_id=hood.group.id))
+            chinese = dict(emu.commands_for("chat", chat_id=hood.group.id, language_code="zh"))
+            return "claim" in own and "thanks" not in own and "claim" in chinese and "thanks" not in chinese
+
+        await emu.wait_until(settled, what="the group's menus in every language")
+        menu = dict(emu.commands_for("chat", chat_id=hood.group.id))  # users whose language has no menu
+        assert menu["claim"] == "Claim a place in a project (a named place such as A12 if it has them)"
+        assert "thanks" not in menu
+        assert dict(emu.commands_for("chat", chat_id=hood.group.id, language_code="zh"))["claim"].startswith("认领")
 
 
 # -- roles ---------------------------------------------------------------------------------------------
@@ -99,7 +120,7 @@ async def test_commands_for_other_bots_are_ignored_and_start_shows_the_help(
 
 
 async def test_in_privacy_mode_latin_commands_still_reach_the_bot(sqlite_url: str) -> None:
-    async with BotApiEmulator(privacy_mode=True) as emu:
+    async with strict_emulator(privacy_mode=True) as emu:
         wang = emu.add_user("王书记")
         group = emu.add_chat("group", title="观梅", creator=wang)
         async with stack(emu, sqlite_url) as linli:
@@ -121,6 +142,7 @@ async def test_a_photo_is_evidence_fetched_only_when_asked_for(
         running = await linli.start()
         update_id = emu.user_sends_photo(hood.group, hood.zhang, picture, caption="/done 1 单车都挪好了")
         await emu.wait_confirmed(update_id)
+        await running.app.settle()  # confirmed once stored; handled from the inbox after
         [event] = running.events
         assert event.text == "/done 1 单车都挪好了"
         [photo] = event.attachments
@@ -132,6 +154,7 @@ async def test_a_photo_is_evidence_fetched_only_when_asked_for(
 
 
 async def test_a_reply_and_a_mention_reach_the_core(emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str) -> None:
+    emu.set_member(hood.group, emu.bot, "administrator")  # an admin bot sees plain chat, privacy mode or not
     async with stack(emu, sqlite_url) as linli:
         running = await linli.start()
         first = emu.user_says(hood.group, hood.zhang, "大家好")
@@ -140,6 +163,7 @@ async def test_a_reply_and_a_mention_reach_the_core(emu: BotApiEmulator, hood: N
         second = emu.user_says(hood.group, hood.wang, "谢谢 @zhangsan 和 李四", reply_to=replied,
                                text_mentions={"李四": hood.li})
         await emu.wait_confirmed(second)
+        await running.app.settle()  # confirmed once stored; handled from the inbox after
         event = running.events[-1]
         assert event.reply_to_message_id == str(replied)
         assert {m.display_name for m in event.mentions} == {"张三", "李四"}
@@ -157,22 +181,6 @@ async def test_an_expired_button_is_answered_and_goes_no_further(
         [answer] = await emu.wait_for_callback_answers(1)
         assert answer.text == "这个按钮已过期，请重新发送命令。"
         await emu.wait_confirmed(pressed)
-        assert running.events == []
-
-
-async def test_an_anonymous_admin_is_told_to_show_themselves(
-    emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str
-) -> None:
-    async with stack(emu, sqlite_url) as linli:
-        running = await linli.start()
-        group = hood.group.to_api()
-        emu.inject({"message": {
-            "message_id": 77, "date": 0, "chat": group, "sender_chat": group, "text": "/setup 观梅社区",
-            "from": {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        }})
-        [note] = await emu.wait_for_sent(1)
-        assert note.plain_text is not None and "匿名" in note.plain_text
         assert running.events == []
 
 
@@ -338,3 +346,21 @@ async def test_the_webhook_wants_the_secret_and_a_failure_makes_telegram_retry(
         [reply] = await emu.wait_for_sent(1)
         assert reply.plain_text == SETUP_REPLY
         assert len(running.events) == 1
+
+
+async def test_a_command_said_just_before_the_upgrade_is_answered_for_its_community(
+        emu: BotApiEmulator, db_url: str) -> None:
+    """The command and the news of the upgrade arrive in one batch: the adapter moves the binding while
+    reading the batch, before the core handles the command from its inbox. The command still belongs to
+    the community (not "this group has no community yet") and is answered in the supergroup."""
+    wang = emu.add_user("王书记")
+    old = emu.add_chat("group", title="老邻居群", creator=wang)
+    async with stack(emu, db_url) as linli:
+        await linli.start()
+        emu.user_says(old, wang, "/setup 观梅社区")
+        await emu.wait_for_sent(1)
+        emu.user_says(old, wang, "/whoami")  # no await in between: one getUpdates answer holds both
+        new = emu.migrate_to_supergroup(old)
+        [_, who] = await emu.wait_for_sent(2)
+    assert who.plain_text is not None and "还没有设置社区" not in who.plain_text, who.plain_text
+    assert "观梅社区" in who.plain_text and who.chat_id == new.id

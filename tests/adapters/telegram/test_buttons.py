@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from adapters.telegram.buttons import CALLBACK_DATA_LIMIT, ButtonStore
 from core.events import Button, OutgoingMessage
 from core.testing import Harness
@@ -48,6 +50,7 @@ async def test_a_long_button_still_works_after_a_restart(
         emu.user_says(group, hood.zhang, "/whoami")
         last = emu.user_says(group, hood.li, "/whoami")
         await emu.wait_confirmed(last)
+        await running.app.settle()  # confirmed once stored (the core's inbox): handled now
         await running.post(OutgoingMessage(channel(group), "要感谢张三吗？", buttons=((Button("感谢张三", LONG),),)))
         offer = emu.sent[-1]
         [data] = offer.callback_data
@@ -77,9 +80,9 @@ async def reported_done(emu: BotApiEmulator, hood: Neighbourhood, linli: Stack) 
     """王书记 publishes a project, 张三 claims it and reports it done: the report with its verify button."""
     group = hood.group
     emu.user_says(group, hood.wang, "/setup 观梅社区")
-    emu.user_says(group, hood.wang, "/发布项目 整治共享单车 2 无")
-    emu.user_says(group, hood.zhang, "/认领 1")
-    done = emu.user_says(group, hood.zhang, "/完成 1 挪好了")
+    emu.user_says(group, hood.wang, "/newproject 整治共享单车 2 无")
+    emu.user_says(group, hood.zhang, "/claim 1")
+    done = emu.user_says(group, hood.zhang, "/done 1 挪好了")
     await emu.wait_confirmed(done)
     assert linli.running is not None
     await linli.running.adapter.flush()
@@ -134,3 +137,43 @@ async def test_a_pop_up_too_late_for_the_button_is_a_private_message_never_a_gro
     assert said_in(emu, hood.group.id, before) == []
     assert len(emu.sent) == before + 1
     assert emu.callback_answers == []
+
+
+async def test_a_press_behind_its_communitys_backlog_stops_spinning_within_telegrams_window(
+    emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inbox may hold a press behind its community's backlog longer than Telegram takes an answer:
+    the press is answered plainly while it still can be (the spinner stops), and the refusal the core
+    says once it gets to it reaches the presser privately, never the group."""
+    import asyncio
+
+    from adapters.telegram import adapter as telegram_adapter
+    from core.events import MessageReceived
+
+    monkeypatch.setattr(telegram_adapter, "PRESS_WINDOW", 0.3)
+    emu.private_chat(hood.li)
+    async with stack(emu, sqlite_url) as linli:
+        running = await linli.start()
+        report = await reported_done(emu, hood, linli)
+        before = len(emu.sent)
+        opened = asyncio.Event()
+        accept = running.app.accept
+
+        async def backlog(event: MessageReceived) -> bool:  # the community is busy with earlier events
+            if event.button_data is not None:
+                await opened.wait()
+            return await accept(event)
+
+        running.app.accept = backlog  # type: ignore[method-assign]
+        pressed = emu.user_presses(hood.group, hood.li, report.message_id, report.callback_data[0])
+        await emu.wait_confirmed(pressed)
+        await asyncio.sleep(1.0)
+        emu.expire_callback_queries()  # Telegram's window is over
+        opened.set()
+        await emu.wait_for_sent(before + 1)
+        await running.adapter.flush()
+    [answer] = emu.callback_answers
+    assert answer.user_id == hood.li.id and not answer.show_alert, "answered plainly within the window"
+    [refusal] = said_in(emu, hood.li.id, before)
+    assert refusal is not None and "组织者" in refusal
+    assert said_in(emu, hood.group.id, before) == []

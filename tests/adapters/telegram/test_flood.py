@@ -1,7 +1,8 @@
 """Flood control measured where Telegram measures it: on the emulator's clock, at the server.
 
-The windows are scaled down through settings (Telegram's are 30/s, 20/min per group, 1/s per chat);
-the limiter code is the same. Spacing is asserted, speed never is.
+The emulator enforces Telegram's limits (30/s, 20/min per group, 1/s per chat) with its time scaled
+(conftest.TIME_SCALE), the adapter's windows are scaled the same way through settings; the limiter code
+is the same. Spacing is asserted, speed never is.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 
 from adapters.telegram.settings import TelegramLimits
 from core.events import ChannelRef, OutgoingMessage
-from tests.adapters.telegram.conftest import Neighbourhood, stack
+from tests.adapters.telegram.conftest import TIME_SCALE, Neighbourhood, stack
 from tests.support.telegram_emulator import BotApiEmulator, EmuChat
 
 EPSILON = 1e-6
@@ -35,23 +36,23 @@ def to(chat: EmuChat, text: str) -> OutgoingMessage:
 async def test_a_burst_of_200_replies_to_one_group_is_spread_within_the_limits(
     emu: BotApiEmulator, hood: Neighbourhood, sqlite_url: str
 ) -> None:
-    limits = TelegramLimits(global_messages=20, global_window=0.1, group_messages=20, group_window=0.15,
-                            chat_interval=0.005)
+    """The emulator enforces Telegram's documented limits (time scaled, TIME_SCALE) on every sending
+    method: the adapter's defaults, scaled the same way (FAST_LIMITS), never meet a 429."""
     neighbours = [emu.private_chat(emu.add_user(f"邻居{i}")) for i in range(5)]
-    async with stack(emu, sqlite_url, limits=limits) as linli:
+    async with stack(emu, sqlite_url) as linli:
         running = await linli.start()
         await running.post(*[to(hood.group, f"第 {i} 条") for i in range(200)],
                            *[to(chat, f"私信 {i}") for chat in neighbours for i in range(10)])
 
     group_sent = [s for s in emu.sent if s.chat_id == hood.group.id]
     assert [s.plain_text for s in group_sent] == [f"第 {i} 条" for i in range(200)], "all, once, in order"
-    assert busiest_window([s.time for s in group_sent], limits.group_window) <= limits.group_messages
-    assert busiest_window([s.time for s in emu.sent], limits.global_window) <= limits.global_messages
+    assert all(c.status == 200 for c in emu.calls_of("sendMessage")), "Telegram never said: too many requests"
+    assert busiest_window([s.time for s in group_sent], 60 * TIME_SCALE) <= 20, "20 per minute into a group"
+    assert busiest_window([s.time for s in emu.sent], TIME_SCALE) <= 30, "30 per second overall"
     for chat in [hood.group, *neighbours]:
         times = [s.time for s in emu.sent if s.chat_id == chat.id]
-        assert min(b - a for a, b in itertools.pairwise(times)) >= limits.chat_interval - EPSILON
+        assert min(b - a for a, b in itertools.pairwise(times)) >= TIME_SCALE - EPSILON, "1 per second per chat"
     assert len(emu.sent) == 250
-    assert all(c.status == 200 for c in emu.calls_of("sendMessage"))
 
 
 async def test_retry_after_pauses_that_chat_only_while_other_chats_keep_flowing(

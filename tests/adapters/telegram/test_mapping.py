@@ -8,13 +8,16 @@ from telegram import Update
 from adapters.telegram.mapping import (
     addressed_text,
     channel_of,
+    group_admins_of,
     identity_of,
     language_of,
     mentions_of,
     photo_of,
     split_text,
     text_and_entities,
+    thread_of,
     utf16_len,
+    writes_as_group,
 )
 from core.events import IdentityRef
 from tests.support.telegram_emulator import BotApiEmulator, tiny_png
@@ -43,6 +46,26 @@ def test_chats_and_people(world: BotApiEmulator) -> None:
     private = update(world, world.user_says(world.private_chat(alice), alice, "hi")).message
     assert private is not None and channel_of(private.chat).is_direct
     assert channel_of(private.chat).title == "Alice Li"
+
+
+def test_topics_and_anonymous_admins(world: BotApiEmulator) -> None:
+    alice = world.add_user("Alice")
+    forum = world.add_chat("supergroup", title="街道", creator=alice, is_forum=True)
+    plain = world.add_chat("supergroup", title="邻里", creator=alice)
+    topic = world.create_topic(forum, alice, "志愿服务")
+    in_topic = update(world, world.user_says(forum, alice, "/claim 1", thread=topic)).message
+    in_general = update(world, world.user_says(forum, alice, "/claim 1")).message
+    first = world.user_says(plain, alice, "hi")
+    reply = update(world, world.user_says(plain, alice, "/claim 1",
+                                          reply_to=world.injected[first]["message"]["message_id"])).message
+    assert in_topic is not None and in_general is not None and reply is not None
+    assert thread_of(in_topic) == str(topic) and thread_of(in_general) is None
+    assert thread_of(reply) is None, "a reply outside forums is no topic"
+    assert channel_of(in_topic.chat, thread_of(in_topic)).key == channel_of(in_general.chat).key, "one binding"
+    anonymous = update(world, world.admin_says_anonymously(forum, alice, "/setup 观梅")).message
+    assert anonymous is not None and writes_as_group(anonymous) and not writes_as_group(in_topic)
+    admins = group_admins_of(anonymous.chat, "街道的管理员")
+    assert admins.as_group and admins.is_chat_admin and not admins.user_id.lstrip("-").isdigit()
 
 
 @pytest.mark.parametrize(("code", "language"), [("zh-hans", "zh_CN"), ("zh-TW", "zh_CN"), ("en", "en"),

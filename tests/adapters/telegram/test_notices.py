@@ -83,9 +83,9 @@ async def test_a_claims_reminder_goes_privately_to_the_claimer(
     async with stack(emu, db_url) as linli:
         running = await linli.start()
         emu.user_says(group, hood.wang, "/setup 观梅社区")
-        emu.user_says(group, hood.wang, "/发布项目 整治共享单车 2 无")
-        emu.user_says(group, hood.zhang, "/认领 1")
-        last = emu.user_says(group, hood.li, "/认领 1")
+        emu.user_says(group, hood.wang, "/newproject 整治共享单车 2 无")
+        emu.user_says(group, hood.zhang, "/claim 1")
+        last = emu.user_says(group, hood.li, "/claim 1")
         await emu.wait_confirmed(last)
         await running.adapter.flush()
         before = len(emu.sent)

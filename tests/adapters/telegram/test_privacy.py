@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from tests.adapters.telegram.conftest import stack
+from tests.adapters.telegram.conftest import stack, strict_emulator
 from tests.support.telegram_emulator import BotApiEmulator, EmuUser
 
 #: A slash that starts a command: not inside a number ("1/2"), a path or a URL.
@@ -19,7 +19,7 @@ CHINESE_COMMANDS = ("/认领", "/完成", "/验收", "/发布项目", "/进展",
 
 @pytest_asyncio.fixture
 async def private_emu() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(privacy_mode=True, strict_webhook_url=False) as emulator:
+    async with strict_emulator(privacy_mode=True) as emulator:
         yield emulator
 
 
