@@ -70,12 +70,20 @@ class TimingAdapter(RecordingAdapter):
         super().__init__(harness.app)
         self.arrived: dict[str, float] = {}
         self.texts: dict[str, list[str]] = {}
+        self._waiting: dict[str, asyncio.Event] = {}
 
     async def send(self, message: OutgoingMessage) -> str | None:
         if message.reply_to_message_id:
             self.arrived.setdefault(message.reply_to_message_id, time.perf_counter())
             self.texts.setdefault(message.reply_to_message_id, []).append(message.text)
+            if message.reply_to_message_id in self._waiting:
+                self._waiting[message.reply_to_message_id].set()
         return await super().send(message)
+
+    async def answered(self, message_id: str) -> None:
+        """Wait (without spinning the loop) until the reply to ``message_id`` has arrived."""
+        if message_id not in self.arrived:
+            await self._waiting.setdefault(message_id, asyncio.Event()).wait()
 
 
 @dataclass

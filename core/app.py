@@ -60,6 +60,7 @@ from core.inputs import clean_event
 from core.metrics import Metrics
 from core.open_dialogs import open_dialogs
 from core.plugin_manager import PluginManager
+from core.rankings_memo import rankings_memo
 from core.refusal import Hint
 from core.router import Router
 from core.scheduler import JobContext, Scheduler
@@ -180,6 +181,7 @@ class Application:
         """
         await self.plugins.load_state()
         identity_cache.clear()  # another process may have changed people, chats or memberships
+        rankings_memo.clear()
         await open_dialogs.load()
         self._channel_community = {
             f"{c.platform}:{c.chat_id}": c.community_id for c in await Channel.all()  # type: ignore[attr-defined]

@@ -124,6 +124,8 @@ class EventBus:
     def __init__(self, host: BusHost, *, max_pending: int = 1000) -> None:
         self._host = host
         self._subscriptions: list[Subscription] = []
+        #: Subscriptions by the event class they match, in subscription order (worked out once per class).
+        self._by_type: dict[type[Event], list[Subscription]] = {}
         self._capacity = asyncio.Semaphore(max_pending)
         self._queues: dict[str, deque[tuple[Event, asyncio.Future[bool] | None]]] = defaultdict(deque)
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -140,9 +142,19 @@ class EventBus:
     # -- subscribing -------------------------------------------------------------------------------
     def subscribe(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
+        self._by_type.clear()
 
     def unsubscribe_plugin(self, plugin: str) -> None:
         self._subscriptions = [s for s in self._subscriptions if s.plugin != plugin]
+        self._by_type.clear()
+
+    def _hearing(self, event: Event) -> list[Subscription]:
+        """The subscriptions ``event`` is delivered to now, in order."""
+        matching = self._by_type.get(type(event))
+        if matching is None:
+            matching = self._by_type[type(event)] = [s for s in self._subscriptions if s.matches(event)]
+        community_id = self._host.community_of(event)
+        return [s for s in matching if self._delivers(s, event, community_id)]
 
     # -- publishing --------------------------------------------------------------------------------
     @property
@@ -266,8 +278,7 @@ class EventBus:
         """Handle ``event`` without a transaction when every subscriber hearing it says it is quiet (plain
         chat: the speaker is noted in memory, nothing else happens, so there is nothing to commit). An
         event from the inbox still has its row deleted, a statement of its own."""
-        community_id = self._host.community_of(event)
-        hearing = [s for s in self._subscriptions if s.matches(event) and self._delivers(s, event, community_id)]
+        hearing = self._hearing(event)
         if not hearing or not all(s.quiet is not None and s.quiet(event) for s in hearing):
             return False
         if isinstance(event, MessageReceived):
@@ -310,11 +321,7 @@ class EventBus:
     def _claims_up_front(self, event: Event) -> bool:
         """Whether to mark the event processed before any subscriber runs: unless every subscriber that
         will hear it claims it itself (the router, which does so only when a message asks for action)."""
-        community_id = self._host.community_of(event)
-        return any(
-            not s.marks_processed and s.matches(event) and self._delivers(s, event, community_id)
-            for s in self._subscriptions
-        )
+        return any(not s.marks_processed for s in self._hearing(event))
 
     def _delivers(self, subscription: Subscription, event: Event, community_id: int | None) -> bool:
         """Core subscribers hear everything; a plugin hears its community's events while it is on there,
@@ -324,8 +331,7 @@ class EventBus:
         return isinstance(event, PluginToggled) and event.plugin == subscription.plugin
 
     async def _run_subscribers(self, event: Event, uow: UnitOfWork, *, careful: bool = True) -> None:
-        community_id = self._host.community_of(event)
-        hearing = [s for s in self._subscriptions if s.matches(event) and self._delivers(s, event, community_id)]
+        hearing = self._hearing(event)
         if not careful:
             for subscription in hearing:
                 try:

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol, TypeVar
 
 from tortoise.expressions import F
@@ -35,7 +36,7 @@ from core.backoff import backoff_delay
 from core.config import DeliverySettings
 from core.events import OutgoingMessage
 from core.metrics import UNOWNED, Metrics
-from core.outbox import OutboxMessage, OutboxState, decode, keyed
+from core.outbox import OutboxMessage, OutboxState, decode, delete_sent, keyed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,6 +44,8 @@ T = TypeVar("T")
 #: Messages a lane holds in memory; the rest wait in the outbox table and are read back in pages.
 IN_MEMORY = 500
 PAGE = 100
+#: Delivered rows not deleted yet that a read-back lists to skip; past this, it waits for the deletes.
+EXCLUDED_AT_MOST = 5_000
 #: Rows stored by a command-line process are adopted by the running bot once they are this old, so a
 #: row this process stored and is about to hand over itself is never taken twice.
 ADOPT_AFTER = timedelta(seconds=60)
@@ -80,6 +83,11 @@ class Delivery:
         #: Marks the rows this process sends; None while not sending (the running bot adopts those rows).
         self.owner: str | None = None
         self._missing: set[str] = set()
+        #: Delivered rows not deleted yet: deleted together by ``_forget_sent`` (see there).
+        self._delivered: list[int] = []
+        #: The batch being deleted now (``_forget_sent``).
+        self._deleting: list[int] = []
+        self._forgetting: asyncio.Task[None] | None = None
         self.sent = 0
         self.retries = 0
         self.expired = 0
@@ -141,11 +149,13 @@ class Delivery:
     # -- waiting -----------------------------------------------------------------------------------
     @property
     def busy_lanes(self) -> int:
-        return sum(1 for lane in self._lanes.values() if lane.worker is not None)
+        forgetting = self._forgetting is not None and not self._forgetting.done()
+        return sum(1 for lane in self._lanes.values() if lane.worker is not None) + forgetting
 
     async def join(self) -> None:
-        """Wait until every handed message has been delivered or given up."""
+        """Wait until every handed message has been delivered or given up, and its row is gone."""
         await self._idle.wait()
+        await self._all_forgotten()
 
     async def stop(self) -> int:
         """Stop sending (after the drain the adapters allowed); returns how many messages stay stored."""
@@ -154,6 +164,7 @@ class Delivery:
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        await self._forget_before_stopping()
         try:
             left = await OutboxMessage.filter(state=OutboxState.PENDING).count()
         except Exception:  # the database may be what is stopping us; the rows are safe either way
@@ -186,11 +197,63 @@ class Delivery:
             if not any(other.worker is not None for other in self._lanes.values()):
                 self._idle.set()
 
+    def _delivered_row(self, row_id: int) -> None:
+        self._delivered.append(row_id)
+        if self._forgetting is None or self._forgetting.done():
+            self._forgetting = asyncio.create_task(self._forget_sent(), name="delivery:forget")
+
+    async def _forget_sent(self) -> None:
+        """Delete delivered rows in batches: what every lane delivered while the last delete ran goes in
+        one transaction, so a burst of replies costs a few commits instead of one each. A row waits here
+        only while earlier deletes run (a crash in that moment sends it once more, as a crash between
+        sending and deleting always could). Lanes reading the outbox back skip the rows listed here or
+        being deleted (``_read_back``); a batch that cannot be deleted stays listed, and the next delete
+        (or the stop) tries again."""
+        await asyncio.sleep(0)  # the deliveries finishing in this turn of the loop join the first batch
+        while self._delivered:
+            self._deleting, self._delivered = self._delivered, []
+            try:
+                await self._persist(partial(delete_sent, self._deleting))
+            except BaseException as error:
+                self._delivered[:0] = self._deleting
+                if not isinstance(error, Exception):
+                    raise  # cancelled (stopping): the stop makes the last attempt
+                log.warning("delivery: %d delivered messages could not be taken out of the outbox (%s); "
+                            "they are not sent again by this process", len(self._deleting), error)
+                return
+            finally:
+                self._deleting = []
+
+    async def _all_forgotten(self) -> None:
+        """Wait for the delete under way, or run one for rows still listed."""
+        if self._forgetting is None or self._forgetting.done():
+            if not self._delivered:
+                return
+            self._forgetting = asyncio.create_task(self._forget_sent(), name="delivery:forget")
+        await asyncio.shield(self._forgetting)
+
+    async def _forget_before_stopping(self) -> None:
+        """One last delete, without the back-off (a stop must not wait minutes for the database)."""
+        if self._forgetting is not None and not self._forgetting.done():
+            self._forgetting.cancel()
+            await asyncio.wait([self._forgetting])
+        if self._delivered:
+            try:
+                await delete_sent(self._delivered)
+                self._delivered = []
+            except Exception as error:
+                log.warning("delivery: %d delivered messages stay in the outbox (%s); they are sent again at "
+                            "the next start", len(self._delivered), error)
+
     async def _read_back(self, lane: _Lane) -> None:
         lane.missed = False
-        rows = await self._persist(lambda: OutboxMessage.filter(state=OutboxState.PENDING, lane=lane.key,
-                                                                owner=self.owner)
-                                   .order_by("id").limit(PAGE).values_list("id", "payload"))
+        if len(self._delivered) + len(self._deleting) > EXCLUDED_AT_MOST:  # a long outage: wait, do not list
+            await self._all_forgotten()
+        pending = OutboxMessage.filter(state=OutboxState.PENDING, lane=lane.key, owner=self.owner)
+        delivered = [*self._delivered, *self._deleting]  # never read a delivered row back as pending
+        if delivered:
+            pending = pending.exclude(id__in=delivered)
+        rows = await self._persist(lambda: pending.order_by("id").limit(PAGE).values_list("id", "payload"))
         for row_id, payload in rows:
             try:
                 lane.queue.append((int(row_id), keyed(int(row_id), decode(payload))))
@@ -250,7 +313,7 @@ class Delivery:
                 lane.failing = False
             self.sent += 1
             self.metrics.outbound_message(message.channel.platform, "sent")
-            await self._persist(lambda: OutboxMessage.filter(id=row_id).delete())
+            self._delivered_row(row_id)
             return True
 
     async def _lost_answer(self, row_id: int) -> None:

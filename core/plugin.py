@@ -42,6 +42,7 @@ from core.rosters.kinds import RosterKind, RosterScope
 from core.scheduler import JobContext, JobSpec
 from core.scope import Scope
 from core.secrets import register_secret
+from core.storage import fetch, placeholders
 from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
 from core.web.charts import ChartGuide, ChartPoint, ChartSeries, bar_chart, line_chart
@@ -107,12 +108,14 @@ __all__ = [
     "board_date",
     "command",
     "env_secret",
+    "fetch",
     "group",
     "hookimpl",
     "households_of",
     "is_booked",
     "line_chart",
     "parse_line",
+    "placeholders",
     "reads",
     "register_secret",
     "sub",

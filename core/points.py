@@ -22,7 +22,9 @@ from tortoise import fields
 from tortoise.functions import Sum
 from tortoise.models import Model
 
+from core.rankings_memo import rankings_memo
 from core.storage import dialect, fetch
+from core.unit_of_work import after_this_commit, current_work
 
 PERIODS = ("week", "month", "quarter", "year", "all")
 
@@ -94,7 +96,18 @@ async def award(
     if not booked:
         return Booking(False, await balance_of(community_id, user_id))
     rows = await fetch(_ADD, community_id, user_id, delta)
+    rankings_changed(community_id)
     return Booking(True, int(rows[0]["balance"]))
+
+
+def rankings_changed(community_id: int | None) -> None:
+    """Rankings of ``community_id`` (None: of any community) are out of date: now, and again after the
+    commit (a concurrent PostgreSQL transaction may still compute and keep the old one until then)."""
+    rankings_memo.forget(community_id)
+    after_this_commit(lambda: rankings_memo.forget(community_id))
+    uow = current_work.get()
+    if uow is not None:  # a ranking this unit of work reads now may include what a rollback undoes
+        uow.changed_rankings.add(community_id)
 
 
 async def balance_of(community_id: int, user_id: int) -> int:
@@ -120,7 +133,24 @@ def period_start(period: str, now: datetime, timezone: str) -> datetime | None:
 async def leaderboard(
     community_id: int, since: datetime | None, limit: int = 10, user_ids: list[int] | None = None
 ) -> list[tuple[int, int]]:
-    """``(user_id, points)`` best first; ``since=None`` ranks by balance, otherwise by points earned since."""
+    """``(user_id, points)`` best first; ``since=None`` ranks by balance, otherwise by points earned since.
+
+    A ranking is computed once per change of the community's points (:mod:`core.rankings_memo`)."""
+    key = (community_id, since, limit, tuple(user_ids) if user_ids is not None else None)
+    remembered = rankings_memo.get(key)
+    if remembered is not None:
+        return remembered
+    seen = rankings_memo.version(community_id)
+    ranking = await _rank(community_id, since, limit, user_ids)
+    uow = current_work.get()
+    if uow is None or not uow.changed_rankings & {community_id, None}:
+        rankings_memo.put(key, ranking, seen)
+    return ranking
+
+
+async def _rank(
+    community_id: int, since: datetime | None, limit: int, user_ids: list[int] | None,
+) -> list[tuple[int, int]]:
     if since is None:
         query = PointsBalance.filter(community_id=community_id, balance__gt=0)
         if user_ids is not None:

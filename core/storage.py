@@ -6,6 +6,7 @@ the plugin's name, so its tables and migrations are its own business.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
@@ -16,9 +17,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.backends.sqlite.client import SqliteTransactionWrapper
-from tortoise.exceptions import DBConnectionError, OperationalError, TransactionManagementError
+from tortoise.exceptions import DBConnectionError, OperationalError
 
 from core.config import ConfigError
 from core.secrets import register_url_password
@@ -73,7 +74,8 @@ def is_unavailable(error: BaseException) -> bool:
         if type(current).__module__.startswith("asyncpg") and type(current).__name__ in _ASYNCPG_UNAVAILABLE:
             return True
         text = str(current).lower()
-        if isinstance(current, OperationalError | OSError) and any(w in text for w in _UNAVAILABLE_WORDS):
+        if isinstance(current, OperationalError | OSError | sqlite3.OperationalError) and any(
+                w in text for w in _UNAVAILABLE_WORDS):
             return True
     return False
 
@@ -96,21 +98,6 @@ _ASYNCPG_UNAVAILABLE = {
     "ConnectionDoesNotExistError", "ConnectionFailureError", "CannotConnectNowError", "TooManyConnectionsError",
     "AdminShutdownError", "CrashShutdownError", "ConnectionRejectionError",
 }
-
-
-async def _begin_without_commit(self: SqliteTransactionWrapper) -> None:
-    """Tortoise's SQLite ``begin`` sends a COMMIT before every BEGIN (a thread hop through aiosqlite each
-    time, for nothing: the connection is in autocommit mode between transactions). Commit only when a
-    transaction really is open, which the driver knows without a round trip."""
-    try:
-        if self._connection.in_transaction:
-            await self._connection.commit()
-        await self._connection.execute("BEGIN")
-    except sqlite3.OperationalError as exc:
-        raise TransactionManagementError(exc) from exc
-
-
-SqliteTransactionWrapper.begin = _begin_without_commit  # type: ignore[method-assign]
 
 
 def is_sqlite(url: str) -> bool:
@@ -141,13 +128,15 @@ def mask_url(url: str) -> str:
 
 
 @asynccontextmanager
-async def database_errors(url: str) -> AsyncIterator[None]:
-    """Turn "cannot reach / cannot open the database" into one operator-readable ConfigError."""
+async def database_errors(url: str | dict[str, Any]) -> AsyncIterator[None]:
+    """Turn "cannot reach / cannot open the database" into one operator-readable ConfigError (``url``: the
+    setting, or the connection entry of :func:`tortoise_config`)."""
+    shown = mask_url(url if isinstance(url, str) else url.get("url", "the configured database"))
     try:
         yield
     except (DBConnectionError, OperationalError, OSError) as exc:
         raise ConfigError(
-            f"cannot use the database at {mask_url(url)}: {exc}. Check [database] url (or LINLI_DATABASE_URL), "
+            f"cannot use the database at {shown}: {exc}. Check [database] url (or LINLI_DATABASE_URL), "
             "that the server is running and that the database exists."
         ) from None
 
@@ -155,7 +144,7 @@ async def database_errors(url: str) -> AsyncIterator[None]:
 @lru_cache(maxsize=256)
 def _numbered(sql: str) -> str:
     """``?`` placeholders as PostgreSQL's ``$1, $2, …`` (the statements we write never quote a ``?``)."""
-    counter = iter(range(1, 1000))
+    counter = itertools.count(1)
     return re.sub(r"\?", lambda _m: f"${next(counter)}", sql)
 
 
@@ -175,8 +164,22 @@ async def execute(sql: str, *params: Any) -> int:
     return int(changed)
 
 
+async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run one hand-written statement once per row, all in one transaction (the current one, if any)."""
+    connection = connections.get("default")
+    await connection.execute_many(_dialect_sql(connection, sql), [list(row) for row in rows])
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for an ``IN (…)`` of ``count`` values."""
+    return ", ".join("?" * count)
+
+
 async def fetch(sql: str, *params: Any) -> Sequence[Any]:
-    """Rows of one hand-written query (``?`` placeholders), each readable by column name."""
+    """Rows of one hand-written query (``?`` placeholders), each readable by column name.
+
+    For the few statements on every command's path (the names' marks, say): building a query through the
+    ORM costs several times running it. Everything else reads better through the models."""
     connection = connections.get("default")
     return await connection.execute_query_dict(_dialect_sql(connection, sql), list(params))
 
@@ -195,7 +198,26 @@ def tortoise_config(url: str, plugin_models: dict[str, list[str]]) -> dict[str, 
     for label, modules in plugin_models.items():
         apps[label] = {"models": modules, "default_connection": "default"}
     register_url_password(url)  # Tortoise logs the connection parameters, password included, at DEBUG
-    return {"connections": {"default": normalise_url(url)}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+    return {"connections": {"default": connection_config(url)}, "apps": apps, "use_tz": True, "timezone": "UTC"}
+
+
+async def _keep_session(_connection: Any) -> None:
+    """asyncpg resets every connection it takes back into the pool (``RESET ALL``, ``UNLISTEN *``, advisory
+    unlocks, ``CLOSE ALL``): a round trip on every release, twice per command. linli sets no session state,
+    listens to nothing and takes no session locks, so there is nothing to reset; an open transaction is
+    still rolled back by the pool before this is called."""
+
+
+def connection_config(url: str) -> dict[str, Any]:
+    """Tortoise's connection settings for ``url``; SQLite through :mod:`core.sqlite_engine` (no thread hop
+    per statement)."""
+    config = expand_db_url(normalise_url(url))
+    if is_sqlite(url):
+        config["engine"] = "core.sqlite_engine"
+    elif config["engine"] == "tortoise.backends.asyncpg":
+        config["credentials"].setdefault("reset", _keep_session)
+    config["url"] = url  # for messages (Tortoise reads only the engine and the credentials)
+    return config
 
 
 async def open_database(url: str, plugin_models: dict[str, list[str]], *, create_db: bool = False) -> None:

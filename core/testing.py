@@ -144,7 +144,7 @@ class Harness:
             channel=ChannelRef(PLATFORM, f"dm:{name}" if direct else room, room, is_direct=direct),
             sender=self.identity(name),
             text=text,
-            message_id=uuid.uuid4().hex[:8],
+            message_id=uuid.uuid4().hex[:16],  # unique among thousands (benchmarks match replies by it)
             button_data=button_data,
             attachments=tuple(attachments),
             button_token=button_token,

@@ -28,6 +28,8 @@ class UnitOfWork:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     #: The platform event being handled, marked processed (once) by :meth:`mark_processed`.
     event_key: str | None = None
+    #: Communities whose points this work changed (None: any): their rankings read now are not kept.
+    changed_rankings: set[int | None] = field(default_factory=set)
     marked: bool = False
     duplicate: bool = False
 

@@ -40,7 +40,7 @@ from core.households import forget_households, households_data, merge_households
 from core.i18n import N_
 from core.identity import Community, Identity, Membership, User, erase_user
 from core.permissions import Role, allows
-from core.points import PointsBalance, PointsEntry
+from core.points import PointsBalance, PointsEntry, rankings_changed
 from core.refusal import Refusal
 
 if TYPE_CHECKING:
@@ -253,6 +253,7 @@ async def merge_core(from_user_id: int, into_user_id: int) -> None:
         await merge_households(membership.id, kept.id)
         await membership.delete()
     await PointsEntry.filter(user_id=from_user_id).update(user_id=into_user_id)
+    rankings_changed(None)
     await audit.merge_users(from_user_id, into_user_id)
     await corrections.merge_users(from_user_id, into_user_id)
     await edits.merge_users(from_user_id, into_user_id)

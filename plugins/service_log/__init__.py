@@ -24,14 +24,15 @@ from core.plugin import (
     Subscription,
     WebPage,
     audited,
+    fetch,
     hookimpl,
+    placeholders,
 )
 from plugins.service_log import commands_activity, commands_hours, commands_people, commands_views, member_data
 from plugins.service_log.claims_link import CLAIM_VERIFIED, claim_verified
 from plugins.service_log.cli import EXPORT_HOURS
 from plugins.service_log.corrections import CLAIM_CORRECTED, CORRECTIONS, claim_corrected
 from plugins.service_log.jobs import JOBS
-from plugins.service_log.models import Volunteer
 from plugins.service_log.roster import KINDS as ROSTER_KINDS
 from plugins.service_log.settings import ServiceLogSettings
 from plugins.service_log.speaker import PLUGIN
@@ -98,9 +99,11 @@ def linli_subscriptions() -> list[Subscription]:
 @hookimpl
 async def linli_decorate_names(community_id: int, user_ids: list[int]) -> dict[int, str]:
     """⭐3 beside a volunteer with three stars: shown wherever linli shows the name."""
-    rows = await Volunteer.filter(community_id=community_id, user_id__in=user_ids, stars__gt=0).values_list(
-        "user_id", "stars")
-    return {int(user_id): f"⭐{stars}" for user_id, stars in rows}
+    if not user_ids:
+        return {}
+    rows = await fetch("SELECT user_id, stars FROM service_log_volunteer WHERE community_id = ? AND stars > 0 "
+                       f"AND user_id IN ({placeholders(len(user_ids))})", community_id, *user_ids)
+    return {int(r["user_id"]): f"⭐{r['stars']}" for r in rows}
 
 
 @hookimpl

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import core.delivery
 from core.adapter import RetryLater
 from core.events import ChannelRef, OutgoingMessage
 from core.outbox import OutboxMessage, OutboxState
@@ -57,6 +58,11 @@ async def say(h: Harness, *messages: OutgoingMessage) -> None:
             uow.send(message)
 
     await h.app.run_in_transaction(work)
+
+
+async def deletes_refused(_row_ids: list[int]) -> None:
+    """The outbox's deletes, while the database refuses them (a long backup holding it, say)."""
+    raise OSError("database is locked")
 
 
 @pytest.fixture
@@ -161,6 +167,19 @@ async def test_one_chat_in_order_beyond_what_is_held_in_memory(h: Harness) -> No
     assert [m.text for m in adapter.sent] == texts, "all, once, in order"
 
 
+async def test_a_burst_delivered_before_a_restart_is_not_sent_again_after_it(h: Harness) -> None:
+    """Delivered rows are deleted in batches after sending; a restart right after the burst must find none."""
+    adapter = flaky(h)
+    texts = [f"第{i}条" for i in range(300)]
+    await asyncio.gather(*[say(h, to(f"room{i % 7}", t)) for i, t in enumerate(texts)])
+    await h.app.settle()
+    assert sorted(m.text for m in adapter.sent) == sorted(texts)
+    assert await OutboxMessage.all().count() == 0, "every delivered row is gone once the bot is idle"
+    await h.restart()
+    await h.app.settle()
+    assert len(h.adapter.sent) == 300, "nothing is sent a second time after the restart"
+
+
 async def test_a_stuck_chat_does_not_hold_up_another(h: Harness) -> None:
     adapter = flaky(h)
     adapter.gate["A"] = asyncio.Event()
@@ -257,3 +276,35 @@ async def test_what_was_given_up_and_old_dead_letters_are_forgotten_after_a_whil
     assert await DeadLetter.all().count() == 1, "an unreplayed dead letter waits for the operator longer"
     await h.run_jobs(after=timedelta(days=23))
     assert await DeadLetter.all().count() == 0
+
+
+async def test_delivered_messages_whose_rows_cannot_be_deleted_are_not_sent_twice(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database refuses the deletes (a long backup, say): one chat's 700 messages, more than a lane holds
+    in memory, so the lane reads the rest back from the table, where the delivered ones still are."""
+    real_delete = core.delivery.delete_sent
+    monkeypatch.setattr(core.delivery, "delete_sent", deletes_refused)
+    adapter = flaky(h)
+    texts = [f"第{i}条" for i in range(700)]
+    for start in range(0, 700, 350):
+        await say(h, *[to("group", t) for t in texts[start:start + 350]])
+    await h.app.settle()
+    assert [m.text for m in adapter.sent] == texts, "every message once, in order"
+    assert "could not be taken out of the outbox" in caplog.text
+    monkeypatch.setattr(core.delivery, "delete_sent", real_delete)
+    await asyncio.wait_for(h.app.delivery.stop(), 10)  # the stop's last attempt deletes them
+    assert await OutboxMessage.all().count() == 0
+
+
+async def test_a_stop_does_not_wait_out_the_back_off_of_a_failing_delete(
+    db_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = {"delivery": {"retry_base": 60, "retry_cap": 300}}
+    async with Harness.create(db_url, settings=settings) as h:
+        monkeypatch.setattr(core.delivery, "delete_sent", deletes_refused)
+        await say(h, to("group", "你好"))
+        while not h.adapter.sent:
+            await asyncio.sleep(0.001)
+        left = await asyncio.wait_for(h.app.delivery.stop(), 10)  # not the minute of back-off
+        assert left == 1, "the delivered row stays (sent again after a restart), and the stop says so"

@@ -87,3 +87,37 @@ async def test_this_week_counts_a_thanks_given_monday_3am_shanghai_on_every_data
     assert await h.say("张三", "/top week") == "积分排行榜（本周）：\n1. 张三 1"
     h.clock.current = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # next Monday: last week's thanks is gone
     assert await h.say("张三", "/top week") == "积分排行榜（本周）：\n还没有人获得积分。"
+
+
+async def test_a_ranking_read_in_a_burst_changes_as_soon_as_points_do(community: Harness) -> None:
+    h = community
+    for name in ("张三", "李四", "王五"):
+        await h.send(name, "/whoami")
+    await h.send("张三", "/thanks @李四")
+    first = [await h.send(f"看榜{i}", "/top week") for i in range(5)]
+    assert all(replies == first[0] for replies in first), "a burst sees one ranking"
+    assert "李四" in first[0][-1] and "王五" not in first[0][-1]
+    await h.send("张三", "/thanks @王五")  # the memo must not hide this
+    assert "王五" in (await h.send("看榜0", "/top week"))[-1]
+    h.clock.advance(timedelta(days=1))
+    await h.send("李四", "/thanks @王五")
+    board = (await h.send("看榜0", "/top week"))[-1]
+    assert board.index("王五") < board.index("李四"), "王五 now has two points this week, 李四 one"
+
+
+def test_a_ranking_read_before_a_change_is_not_kept_and_none_outlives_its_time() -> None:
+    from core.rankings_memo import RankingsMemo
+
+    memo = RankingsMemo(ttl_s=60)
+    seen = memo.version(1)
+    memo.forget(1)  # a booking committed while the ranking was being read
+    memo.put((1, None, 10, None), [(7, 5)], seen)
+    assert memo.get((1, None, 10, None)) is None
+    memo.put((1, None, 10, None), [(7, 6)], memo.version(1))
+    memo.put((2, None, 10, None), [(8, 1)], memo.version(2))
+    assert memo.get((1, None, 10, None)) == [(7, 6)]
+    memo.forget(None)  # two people merged: every community's rankings
+    assert memo.get((2, None, 10, None)) is None
+    stale = RankingsMemo(ttl_s=0)
+    stale.put((1, None, 10, None), [(7, 6)], stale.version(1))
+    assert stale.get((1, None, 10, None)) is None, "another process's bookings are heard at least this often"
