@@ -180,6 +180,7 @@ class Application:
         another worker process or by ``linli plugins enable`` while we run.
         """
         await self.plugins.load_state()
+        identity_cache.size = self.settings.database.cache_entries
         identity_cache.clear()  # another process may have changed people, chats or memberships
         rankings_memo.clear()
         await open_dialogs.load()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -44,10 +45,20 @@ class Metrics:
                                       ["job", "outcome"], registry=r)
         self.scheduler_ticks = Counter("linli_scheduler_ticks", "Scheduler loop passes", registry=r)
         self.queue_depth = Gauge("linli_bus_queue_depth", "Events accepted and not yet handled", registry=r)
+        self._children: dict[tuple[int | str, ...], Any] = {}
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once (it validates and locks on every call: a few µs on
+        every event; the labels are bounded, so is this)."""
+        key: tuple[int | str, ...] = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     # -- the calls the parts make ------------------------------------------------------------------
     def event(self, event_type: str, outcome: str) -> None:
-        self.events.labels(event_type, outcome).inc()
+        self._child(self.events, event_type, outcome).inc()
 
     @contextmanager
     def timed(self, plugin: str) -> Iterator[None]:
@@ -56,16 +67,16 @@ class Metrics:
         try:
             yield
         finally:
-            self.handler_seconds.labels(plugin).observe(time.perf_counter() - start)
+            self._child(self.handler_seconds, plugin).observe(time.perf_counter() - start)
 
     def command(self, plugin: str, outcome: str) -> None:
-        self.commands.labels(plugin, outcome).inc()
+        self._child(self.commands, plugin, outcome).inc()
 
     def plugin_error(self, plugin: str) -> None:
         self.plugin_errors.labels(plugin).inc()
 
     def outbound_message(self, adapter: str, outcome: str) -> None:
-        self.outbound.labels(adapter, outcome).inc()
+        self._child(self.outbound, adapter, outcome).inc()
 
     def throttled(self, adapter: str, seconds: float) -> None:
         self.throttle_waits.labels(adapter).inc()

@@ -129,7 +129,7 @@ class InlineConnection:
             if self._checkpointer is None:
                 self._checkpointer = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 self._checkpointer.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
-            _busy, log_frames, copied = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            _blocked, log_frames, copied = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if log_frames == copied and _size(f"{self.path}-wal") > WAL_RESTART_BYTES:
                 # everything is copied: start the log over, waiting briefly (a backup's reader may hold it)
                 self._checkpointer.execute("PRAGMA busy_timeout=50")

@@ -119,3 +119,16 @@ async def test_a_redelivered_dialog_answer_counts_once(survey: Harness) -> None:
     answer = h.event("张三", "从前有座山", event_id="console:answer-1")
     assert [m.text for m in await h.deliver(answer)] == ["30: 从前有座山"]
     assert await h.deliver(answer) == []
+
+
+async def test_more_people_than_the_cache_holds_are_all_still_known(tmp_path: Any) -> None:
+    from core.identity import identity_cache
+
+    settings = {"database": {"url": f"sqlite://{tmp_path / 'linli.db'}", "cache_entries": 100}}
+    async with Harness.create(f"sqlite://{tmp_path / 'linli.db'}", settings=settings) as h:
+        await h.send("王书记", "/setup 观梅社区")
+        names = [f"居民{i}" for i in range(150)]
+        for _round in range(2):  # the second round reads back the ones the first pushed out
+            for name in names:
+                assert name in (await h.send(name, "/whoami"))[-1]
+        assert len(identity_cache._rows) <= 100, "the cache stays within database.cache_entries"
