@@ -50,8 +50,8 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     url: str = "sqlite://data/linli.db"
     cache_entries: int = Field(20_000, ge=100, le=10_000_000,
-                               description="people, chats and memberships kept in memory (every command needs "
-                                           "three); past it, the least recently used are read again")
+                               description="people, chats and memberships this process keeps in memory (every "
+                                           "command needs three); past it, the least recently used are read again")
 
     @field_validator("url")
     @classmethod

@@ -171,7 +171,10 @@ async def execute_many(sql: str, rows: Sequence[Sequence[Any]]) -> None:
 
 
 def placeholders(count: int) -> str:
-    """``?, ?, ?`` for an ``IN (…)`` of ``count`` values."""
+    """``?, ?, ?`` for an ``IN (…)`` of ``count`` values; at least one (``IN ()`` is an error on PostgreSQL
+    though not on SQLite, so it is refused on both)."""
+    if count < 1:
+        raise ValueError("placeholders() needs at least one value: check for an empty list first")
     return ", ".join("?" * count)
 
 
@@ -215,7 +218,7 @@ def connection_config(url: str) -> dict[str, Any]:
     if is_sqlite(url):
         config["engine"] = "core.sqlite_engine"
     elif config["engine"] == "tortoise.backends.asyncpg":
-        config["credentials"].setdefault("reset", _keep_session)
+        config["credentials"].setdefault("reset", _keep_session)  # asyncpg ≥ 0.30
     config["url"] = url  # for messages (Tortoise reads only the engine and the credentials)
     return config
 

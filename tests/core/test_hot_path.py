@@ -73,3 +73,11 @@ async def test_plain_chat_sends_no_query_yet_answers_an_open_question(community:
     with statements(caplog) as sent:
         await h.send("李四", "有人吗")
     assert sent == [], sent
+
+
+def test_an_in_list_of_no_values_is_refused_on_every_database() -> None:
+    from core.plugin import placeholders
+
+    assert placeholders(3) == "?, ?, ?"
+    with pytest.raises(ValueError, match="at least one value"):
+        placeholders(0)  # `IN ()` works on SQLite and fails on PostgreSQL: a plugin would find out in production
