@@ -29,11 +29,11 @@ import asyncio
 import dataclasses
 import logging
 import random
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Gauge
 from tortoise import fields
@@ -46,6 +46,7 @@ from core.storage import is_unavailable
 from core.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Rows a lane reads back at once: a lane's memory, however long its backlog.
 PAGE = 100
@@ -308,18 +309,9 @@ class Inbox:
 
     async def _page(self, key: str) -> list[tuple[Any, Any]]:
         """The lane's oldest rows; read again and again while the database is away."""
-        attempt = 0
-        while True:
-            try:
-                return list(await InboxEvent.filter(lane=key, platform__in=sorted(self._platforms))
-                            .order_by("id").limit(PAGE).values_list("id", "payload"))
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if not is_unavailable(error):
-                    raise
-                await asyncio.sleep(self._pause(attempt))
-                attempt += 1
+        rows = await self._while_unavailable(lambda: InboxEvent.filter(
+            lane=key, platform__in=sorted(self._platforms)).order_by("id").limit(PAGE).values_list("id", "payload"))
+        return list(rows)
 
     async def _handle(self, row_id: int, payload: Any) -> None:
         """Handle one stored event until it is handled or set aside; a lane never skips one."""
@@ -366,11 +358,14 @@ class Inbox:
     async def _delete(self, row_id: int) -> None:
         """Drop a row outside an event's transaction, waiting for the database if need be (a row left
         behind is handled again after a restart, a no-op then, but not skipped here)."""
+        await self._while_unavailable(lambda: InboxEvent.filter(id=row_id).delete())
+
+    async def _while_unavailable(self, work: Callable[[], Awaitable[T]]) -> T:
+        """``work()``, again after a pause for as long as the database is away; any other error goes up."""
         attempt = 0
         while True:
             try:
-                await InboxEvent.filter(id=row_id).delete()
-                return
+                return await work()
             except asyncio.CancelledError:
                 raise
             except Exception as error:
