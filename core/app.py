@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 from tortoise.transactions import in_transaction
 
-from core import outbox
+from core import outbox, period_totals
 from core.adapter import Adapter
 from core.builtin import CorePlugin
 from core.bus import BusClosed, EventBus, StoredReplies, Subscription
@@ -165,6 +165,7 @@ class Application:
     async def start_core(self) -> None:
         """Load state that must be in memory before events flow; the database is already open."""
         await self.refresh_state()
+        await period_totals.ensure(self.timezone)  # counted again after the time zone setting changed
         await self.scheduler.ensure_periodic()
         await self.plugins.fan_out("linli_startup", None)
         await self.inbox.start(list(self.adapters))  # what the last process stored and did not handle
@@ -183,6 +184,7 @@ class Application:
         identity_cache.size = self.settings.database.cache_entries
         identity_cache.clear()  # another process may have changed people, chats or memberships
         rankings_memo.clear()
+        await period_totals.check_zone(self.timezone)
         await open_dialogs.load()
         self._channel_community = {
             f"{c.platform}:{c.chat_id}": c.community_id for c in await Channel.all()  # type: ignore[attr-defined]
@@ -203,6 +205,11 @@ class Application:
         await self.scheduler.stop()
         await self.delivery.stop()
         await self.plugins.fan_out("linli_shutdown", None)
+        try:  # a worker stopping after another counted the totals in a new zone says it booked in its own
+            await period_totals.check_zone(self.timezone)
+        except Exception as exc:  # stopping goes on whatever the database says
+            if not is_unavailable(exc):
+                raise
 
     async def settle(self) -> None:
         """Wait until every accepted event is handled and every reply it caused delivered or given up."""

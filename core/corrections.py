@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tortoise import fields
@@ -110,13 +110,13 @@ async def mark(community_id: int, correction: Correction, reversal: Reversal, by
         raise Refusal(ALREADY_CORRECTED, record=reversal.record) from None
 
 
-async def book_opposites(community_id: int, keys: tuple[str, ...], reason: str, at: datetime) -> int:
+async def book_opposites(community_id: int, keys: tuple[str, ...], reason: str, at: datetime, zone: tzinfo) -> int:
     """The opposite of every ledger entry with these source keys, once each; returns the points taken back
     (positive when points were taken away)."""
     taken = 0
     for entry in await PointsEntry.filter(community_id=community_id, source_key__in=list(keys)).order_by("id"):
         booking = await award(community_id, entry.user_id, -entry.delta, f"correction: {reason}"[:256],
-                              entry.source_plugin, (CORRECTED + entry.source_key)[:191], at=at)
+                              entry.source_plugin, (CORRECTED + entry.source_key)[:191], at=at, zone=zone)
         if booking.booked:
             taken += entry.delta
     return taken
@@ -133,8 +133,13 @@ class AwardsReversed(DomainEvent):
     reason: str = ""
 
 
-async def book_reversed(event: AwardsReversed, uow: UnitOfWork) -> None:
-    await book_opposites(event.community_id, event.source_keys, event.reason, uow.now)
+def reversals_booker(zone: tzinfo) -> Callable[[AwardsReversed, UnitOfWork], Awaitable[None]]:
+    """The subscriber that books the opposites, in the calendar of ``zone`` (the application's)."""
+
+    async def book_reversed(event: AwardsReversed, uow: UnitOfWork) -> None:
+        await book_opposites(event.community_id, event.source_keys, event.reason, uow.now, zone)
+
+    return book_reversed
 
 
 async def is_corrected(community_id: int, kind: str, record: str) -> bool:

@@ -15,13 +15,14 @@ which is how it is stored (SQLite compares the stored text).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from tortoise import fields
 from tortoise.functions import Sum
 from tortoise.models import Model
 
+from core import period_totals
 from core.rankings_memo import rankings_memo
 from core.storage import dialect, fetch
 from core.unit_of_work import after_this_commit, current_work
@@ -87,15 +88,18 @@ _RANKING_SQLITE = _RANKING.replace("GROUP BY user_id", "GROUP BY +user_id")
 
 async def award(
     community_id: int, user_id: int, delta: int, reason: str, source_plugin: str, source_key: str,
-    at: datetime | None = None,
+    at: datetime | None = None, *, zone: tzinfo,
 ) -> Booking:
     """Book ``delta`` points once per ``(community_id, source_key)``; safe under any concurrency (the
-    unique key decides; a concurrent second booking waits for the first and then books nothing)."""
+    unique key decides; a concurrent second booking waits for the first and then books nothing).
+
+    ``zone`` is the application's time zone, whose calendar the period totals follow."""
     created = (at or utc_now()).astimezone(UTC)
     booked = await fetch(_BOOK, community_id, user_id, delta, reason[:256], source_plugin, source_key, created)
     if not booked:
         return Booking(False, await balance_of(community_id, user_id))
     rows = await fetch(_ADD, community_id, user_id, delta)
+    await period_totals.add(community_id, user_id, delta, created, zone)
     rankings_changed(community_id)
     return Booking(True, int(rows[0]["balance"]))
 
@@ -117,31 +121,32 @@ async def balance_of(community_id: int, user_id: int) -> int:
 
 def period_start(period: str, now: datetime, timezone: str) -> datetime | None:
     """Start of the calendar period containing ``now`` in the community's time zone; None for 'all'."""
-    local = now.astimezone(ZoneInfo(timezone))
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    if period == "quarter":
-        return day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
-    if period == "year":
-        return day.replace(day=1, month=1)
-    return None
+    if period not in period_totals.KEPT:
+        return None
+    zone = ZoneInfo(timezone)
+    return datetime.combine(period_totals.first_day(period, now.astimezone(zone).date()), time(), tzinfo=zone)
 
 
 async def leaderboard(
-    community_id: int, since: datetime | None, limit: int = 10, user_ids: list[int] | None = None
+    community_id: int, since: datetime | None, limit: int = 10, user_ids: list[int] | None = None,
+    period: str | None = None,
 ) -> list[tuple[int, int]]:
     """``(user_id, points)`` best first; ``since=None`` ranks by balance, otherwise by points earned since.
 
-    A ranking is computed once per change of the community's points (:mod:`core.rankings_memo`)."""
-    key = (community_id, since, limit, tuple(user_ids) if user_ids is not None else None)
+    ``period`` names the calendar period that ``since`` starts (as :func:`period_start` gives it): its kept
+    totals are read (:mod:`core.period_totals`) instead of summing the ledger, when they were counted in
+    the zone of ``since``. A ranking is computed once per change of the community's points
+    (:mod:`core.rankings_memo`)."""
+    key = (community_id, since, limit, tuple(user_ids) if user_ids is not None else None, period)
     remembered = rankings_memo.get(key)
     if remembered is not None:
         return remembered
     seen = rankings_memo.version(community_id)
-    ranking = await _rank(community_id, since, limit, user_ids)
+    starts = await period_totals.kept_start(period, since)
+    if starts is not None and period is not None:
+        ranking = await period_totals.top(community_id, period, starts, limit, user_ids)
+    else:
+        ranking = await _rank(community_id, since, limit, user_ids)
     uow = current_work.get()
     if uow is None or not uow.changed_rankings & {community_id, None}:
         rankings_memo.put(key, ranking, seen)

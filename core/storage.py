@@ -27,6 +27,7 @@ from core.secrets import register_url_password
 CORE_MODELS = [
     "core.identity",
     "core.points",
+    "core.period_totals",
     "core.plugin_manager",
     "core.processed",
     "core.scheduler",

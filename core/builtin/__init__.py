@@ -18,7 +18,7 @@ from core.builtin import audit, board, community, correct, help, link, mydata, p
 from core.builtin.roster_kinds import KINDS as ROSTER_KINDS
 from core.bus import Subscription
 from core.commands import Command
-from core.corrections import AwardsReversed, book_reversed
+from core.corrections import AwardsReversed, reversals_booker
 from core.deadletters import forget_dead_letters
 from core.events import AwardingEvent, MessageReceived
 from core.hookspecs import hookimpl
@@ -57,7 +57,8 @@ class CorePlugin:
 
     @hookimpl
     def linli_subscriptions(self) -> list[Subscription]:
-        return [Subscription(AwardingEvent, points.book_awards), Subscription(AwardsReversed, book_reversed),
+        return [Subscription(AwardingEvent, points.awards_booker(self.app.timezone)),
+                Subscription(AwardsReversed, reversals_booker(self.app.timezone)),
                 Subscription(MessageReceived, roster.match_by_username(self.app), marks_processed=True,
                              quiet=roster.quiet)]
 

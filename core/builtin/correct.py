@@ -87,7 +87,8 @@ def commands(app: Application) -> list[Command]:
         ctx.plugin, ctx.t = chosen.plugin or CORE, ctx.host.translator(core_t.language, chosen.plugin or CORE)
         reversal = await chosen.reverse(ctx, words[:needed], reason)
         await corrections.mark(ctx.community_id, chosen, reversal, ctx.user.id, reason, ctx.now())
-        taken = await corrections.book_opposites(ctx.community_id, reversal.source_keys, reason, ctx.now())
+        taken = await corrections.book_opposites(ctx.community_id, reversal.source_keys, reason, ctx.now(),
+                                                    app.timezone)
         told = await ctx.render(reversal.notice, reversal.values)
         summary = await ctx.render(reversal.summary or reversal.notice, reversal.values)
         await ctx.audit("correct", target=reversal.user_id, reason=reason, kind=chosen.kind,

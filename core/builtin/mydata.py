@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
-from core import audit, corrections, edits
+from core import audit, corrections, edits, period_totals
 from core.arguments import Arg, Choice
 from core.commands import Command, command
 from core.context import CommandContext
@@ -265,4 +265,5 @@ async def merge_core(from_user_id: int, into_user_id: int) -> None:
         target.balance += balance.balance
         await target.save(update_fields=["balance"])
         await balance.delete()
+    await period_totals.merge_users(from_user_id, into_user_id)  # after the balances, as award() locks them
     await User.filter(id=from_user_id).delete()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from core.arguments import Arg, Choice, Mention
@@ -41,7 +43,7 @@ def commands(app: Application) -> list[Command]:
         t = ctx.t
         period = period or "all"
         since = period_start(period, ctx.now(), app.settings.timezone)
-        rows = await leaderboard(ctx.community_id, since, limit=10)
+        rows = await leaderboard(ctx.community_id, since, limit=10, period=period)
         heading = t("Points ranking, {period}:", period=t(PERIOD_LABELS[period]))
         if not rows:
             ctx.reply(heading + "\n" + t("No points yet."))
@@ -53,11 +55,16 @@ def commands(app: Application) -> list[Command]:
     return [points, top]
 
 
-async def book_awards(event: AwardingEvent, uow: UnitOfWork) -> None:
-    """Book what a domain event earns; a source key seen before books nothing (idempotent)."""
-    for item in event.awards():
-        booking = await award(event.community_id, item.user_id, item.delta, item.reason, event.source_plugin,
-                              item.source_key, at=uow.now)
-        if booking.booked:
-            uow.publish(PointsBooked(community_id=event.community_id, user_id=item.user_id, delta=item.delta,
-                                     reason=item.reason, source_key=item.source_key, balance=booking.balance))
+def awards_booker(zone: tzinfo) -> Callable[[AwardingEvent, UnitOfWork], Awaitable[None]]:
+    """The subscriber that books what a domain event earns, in the calendar of ``zone`` (the application's)."""
+
+    async def book_awards(event: AwardingEvent, uow: UnitOfWork) -> None:
+        """A source key seen before books nothing (idempotent)."""
+        for item in event.awards():
+            booking = await award(event.community_id, item.user_id, item.delta, item.reason, event.source_plugin,
+                                  item.source_key, at=uow.now, zone=zone)
+            if booking.booked:
+                uow.publish(PointsBooked(community_id=event.community_id, user_id=item.user_id, delta=item.delta,
+                                         reason=item.reason, source_key=item.source_key, balance=booking.balance))
+
+    return book_awards

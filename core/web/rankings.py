@@ -32,7 +32,7 @@ async def load(scope: WebScope) -> Mapping[str, Any]:
     wanted = scope.query.get("period", DEFAULT_PERIOD)
     period = wanted if wanted in PERIODS else DEFAULT_PERIOD
     since = period_start(period, scope.now, _zone(scope))
-    rows = await leaderboard(scope.community_id, since, limit=LIMIT)
+    rows = await leaderboard(scope.community_id, since, limit=LIMIT, period=period)
     names = await scope.names([user_id for user_id, _ in rows])
     ranking = [{"rank": rank, "name": names.get(user_id, "?"), "points": points}
                for rank, (user_id, points) in enumerate(rows, start=1)]

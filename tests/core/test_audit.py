@@ -55,7 +55,7 @@ async def hood(community: Harness) -> AsyncIterator[Harness]:
     from core.points import award
 
     user = await User.get(display_name="李四")
-    await award(1, user.id, 3, "thanks", "thanks", "thanks:test:1")
+    await award(1, user.id, 3, "thanks", "thanks", "thanks:test:1", zone=community.app.timezone)
     await AuditEntry.all().delete()
     yield h
 
@@ -198,7 +198,8 @@ async def test_the_csv_keeps_a_reason_that_looks_like_a_formula_as_text(tmp_path
     async with Harness.create(f"sqlite://{db}") as h:
         await h.send("王书记", "/setup 观梅社区")
         await h.send("张三", "/whoami")
-        await award(1, (await User.get(display_name="张三")).id, 3, "thanks", "thanks", "thanks:test:1")
+        zhang = await User.get(display_name="张三")
+        await award(1, zhang.id, 3, "thanks", "thanks", "thanks:test:1", zone=h.app.timezone)
         await h.send("王书记", '/correct points 1 =HYPERLINK("http://evil.example","点我")')
     out = tmp_path / "audit.csv"
     assert await asyncio.to_thread(main, ["--settings", str(settings), "audit", "--community", "观梅社区",

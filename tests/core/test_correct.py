@@ -14,8 +14,8 @@ async def _hood(h: Harness) -> int:
     await h.send("王书记", "/setup 观梅社区")
     await h.send("张三", "/whoami")
     zhang = await User.get(display_name="张三")
-    await award(1, zhang.id, 5, "thanks: 帮忙搬车", "thanks", "thanks:1:2026-11-23")
-    await award(1, zhang.id, 3, "thanks: 修自行车", "thanks", "thanks:2:2026-11-23")
+    await award(1, zhang.id, 5, "thanks: 帮忙搬车", "thanks", "thanks:1:2026-11-23", zone=h.app.timezone)
+    await award(1, zhang.id, 3, "thanks: 修自行车", "thanks", "thanks:2:2026-11-23", zone=h.app.timezone)
     return zhang.id
 
 

@@ -21,7 +21,8 @@ async def test_the_week_ranking_is_answered_from_the_covering_index_alone(harnes
                     source_key=f"k{n}", created_at=start + timedelta(hours=n % 2800))
         for n in range(6000)
     ])
-    await award(1, 7, 1, "thanks", "test", "this week", at=datetime(2026, 11, 24, tzinfo=UTC))
+    await award(1, 7, 1, "thanks", "test", "this week", at=datetime(2026, 11, 24, tzinfo=UTC),
+                zone=harness.app.timezone)
     since = datetime(2026, 11, 23, tzinfo=UTC)
     # statistics (and on PostgreSQL the visibility map), as a live database has them: with statistics
     # SQLite once preferred the (community_id, user_id) index for its grouping order and read every row

@@ -47,11 +47,11 @@ async def test_linked_accounts_are_one_person_with_one_balance(community: Harnes
     assert zhang.startswith("您是观梅社区的 张三")
     community_id = (await Community.get(name="观梅社区")).id
     console_user = (await Identity.get(platform="console", platform_user_id="张三")).user_id  # type: ignore[attr-defined]
-    await award(community_id, console_user, 10, "test", "core", "test:1")
+    await award(community_id, console_user, 10, "test", "core", "test:1", zone=community.app.timezone)
 
     await h.deliver(on_matrix(h, "zhang", "/我是谁"))
     matrix_user = (await Identity.get(platform="matrix", platform_user_id="@zhang:linli.test")).user_id  # type: ignore[attr-defined]
-    await award(community_id, matrix_user, 5, "test", "core", "test:2")
+    await award(community_id, matrix_user, 5, "test", "core", "test:2", zone=community.app.timezone)
     assert matrix_user != console_user
 
     code = await linking_code(h, "张三")

@@ -14,7 +14,7 @@ from core.testing import Harness
 async def test_the_same_award_attempted_100_times_concurrently_is_booked_once(harness: Harness) -> None:
     async def attempt() -> bool:
         async with in_transaction():  # each attempt is its own transaction, as in separate workers
-            return (await award(1, 7, 5, "verified", "test", "claims:verify:1:7")).booked
+            return (await award(1, 7, 5, "verified", "test", "claims:verify:1:7", zone=harness.app.timezone)).booked
 
     results = await asyncio.gather(*(attempt() for _ in range(100)))
     assert results.count(True) == 1
@@ -25,15 +25,15 @@ async def test_the_same_award_attempted_100_times_concurrently_is_booked_once(ha
 async def test_distinct_awards_for_a_new_user_all_count_under_concurrency(harness: Harness) -> None:
     async def attempt(n: int) -> None:
         async with in_transaction():
-            await award(1, 8, 2, "thanks", "test", f"key-{n}")
+            await award(1, 8, 2, "thanks", "test", f"key-{n}", zone=harness.app.timezone)
 
     await asyncio.gather(*(attempt(n) for n in range(30)))
     assert (await PointsBalance.get(community_id=1, user_id=8)).balance == 60
 
 
 async def test_corrections_are_new_entries_and_balance_follows(harness: Harness) -> None:
-    await award(1, 9, 10, "verified", "test", "a")
-    booking = await award(1, 9, -3, "correction of a", "test", "a:correction")
+    await award(1, 9, 10, "verified", "test", "a", zone=harness.app.timezone)
+    booking = await award(1, 9, -3, "correction of a", "test", "a:correction", zone=harness.app.timezone)
     assert booking.balance == 7
     assert [e.delta for e in await PointsEntry.filter(user_id=9).order_by("id")] == [10, -3]
 
@@ -48,9 +48,9 @@ def test_period_starts_follow_the_local_calendar() -> None:
 
 
 async def test_leaderboard_ranks_by_period(harness: Harness) -> None:
-    await award(1, 1, 5, "old", "test", "old")
+    await award(1, 1, 5, "old", "test", "old", zone=harness.app.timezone)
     await PointsEntry.filter(source_key="old").update(created_at=datetime.now(UTC) - timedelta(days=400))
-    await award(1, 2, 3, "new", "test", "new")
+    await award(1, 2, 3, "new", "test", "new", zone=harness.app.timezone)
     assert await leaderboard(1, None) == [(1, 5), (2, 3)]
     assert await leaderboard(1, datetime.now(UTC) - timedelta(days=30)) == [(2, 3)]
 

@@ -56,7 +56,8 @@ async def test_a_flag_typed_into_a_display_name_is_not_a_badge(hood: Harness, he
 async def test_the_report_counts_taking_part_whatever_the_points(hood: Harness, hear: Any, verified: Any) -> None:
     h = hood
     await verified(h, "张三")
-    await award(1, ZHANG, -2, "claims: correction", "claims", "claims:correction:1", h.clock())
+    await award(1, ZHANG, -2, "claims: correction", "claims", "claims:correction:1", h.clock(),
+                zone=h.app.timezone)
     assert await hear(h, "王书记", "/badge report 党员") == [
         "→ 王书记: 🚩党员标识，本月：\n已核验：1 人 · 展示标识：0 人 · 参与认领或服务：1 人"]
 

@@ -55,7 +55,8 @@ async def test_twenty_approvals_at_once_approve_once_and_earn_once(pooled: Harne
     assert len(finals) == 1 and len(finals[0]) == 1, outcomes
     assert all(isinstance(o, Refusal) for o in outcomes if not isinstance(o, list))
     event = finals[0][0]
-    bookings = await asyncio.gather(*(award(COMMUNITY, OWNER, a.delta, a.reason, "service_log", a.source_key)
+    zone = pooled.app.timezone
+    bookings = await asyncio.gather(*(award(COMMUNITY, OWNER, a.delta, a.reason, "service_log", a.source_key, zone=zone)
                                       for _ in range(20) for a in event.awards()))
     assert sum(b.booked for b in bookings) == 1
     assert await balance_of(COMMUNITY, OWNER) == 25  # 2.5 h × 10, rounded half up
