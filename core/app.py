@@ -184,7 +184,6 @@ class Application:
         identity_cache.size = self.settings.database.cache_entries
         identity_cache.clear()  # another process may have changed people, chats or memberships
         rankings_memo.clear()
-        await period_totals.check_zone(self.timezone)
         await open_dialogs.load()
         self._channel_community = {
             f"{c.platform}:{c.chat_id}": c.community_id for c in await Channel.all()  # type: ignore[attr-defined]
@@ -205,11 +204,6 @@ class Application:
         await self.scheduler.stop()
         await self.delivery.stop()
         await self.plugins.fan_out("linli_shutdown", None)
-        try:  # a worker stopping after another counted the totals in a new zone says it booked in its own
-            await period_totals.check_zone(self.timezone)
-        except Exception as exc:  # stopping goes on whatever the database says
-            if not is_unavailable(exc):
-                raise
 
     async def settle(self) -> None:
         """Wait until every accepted event is handled and every reply it caused delivered or given up."""

@@ -24,6 +24,7 @@ import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise import Tortoise
 from tortoise.connection import get_connection
@@ -31,6 +32,7 @@ from tortoise.fields.relational import ForeignKeyFieldInstance, ManyToManyFieldI
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
+from core import period_totals
 from core.config import ConfigError, Settings
 from core.storage import check_connection, close_database, database_errors, tortoise_config
 
@@ -127,7 +129,17 @@ async def _apply(config: dict[str, Any], progress: Any) -> None:
 
 
 async def migrate_database(settings: Settings) -> list[str]:
-    return await apply_migrations(app_migration_config(settings))
+    """Apply the pending migrations, then count what the new tables keep from the old ones (the period
+    totals from the ledger), so the wait is here, where an operator expects it, not at ``linli run``."""
+    config = app_migration_config(settings)
+    applied = await apply_migrations(config)
+    async with database_errors(config["connections"]["default"]):
+        await Tortoise.init(config=config)
+        try:
+            await period_totals.ensure(ZoneInfo(settings.timezone))
+        finally:
+            await close_database()
+    return applied
 
 
 async def settings_pending(settings: Settings) -> list[str]:

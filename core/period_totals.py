@@ -7,12 +7,12 @@ community, from an index alone, whatever the ledger's size.
 
 The totals are kept in one time zone, the application's: a period starts at local midnight. The zone they
 were counted in is stored beside them (:class:`PeriodCalendar`), and a ranking is read from them only for
-a period of that zone (any other is summed from the ledger, as before: slower, never wrong). Before events
-flow, :func:`ensure` counts them again from the ledger when they were counted in another zone (the
-setting changed), never (the upgrade that added them) or do not add up to the ledger's sum (bookings
-made around them: an older linli run on the same database, entries written by hand). Worker processes
-that disagree about the zone (a changed setting, not every worker restarted yet) mark the totals unusable
-(:func:`check_zone`, at every refresh and stop) until the next start counts them again.
+a period of that zone (any other is summed from the ledger, as before: slower, never wrong). After
+``linli migrate`` and before events flow, :func:`ensure` counts them again from the ledger when they were
+counted in another zone (the setting changed), never (the upgrade that added them) or do not add up to
+the balances' sum (bookings made around them: an older linli run on the same database, entries written
+by hand). The zone is one setting for every worker process: to change it, stop them all, then start them
+(a worker still running the old setting would count its bookings into the old zone's periods).
 """
 
 from __future__ import annotations
@@ -35,8 +35,6 @@ KEPT = ("week", "month", "quarter", "year")
 PAGE = 20_000
 #: Sums held in memory at most while counting, before they are written.
 FLUSH = 100_000
-#: The calendar's zone once two processes disagreed about it: matches no zone, so the totals go unused.
-DISAGREED = "(disagreed)"
 
 
 class PeriodTotal(Model):
@@ -92,6 +90,11 @@ _ADD_ONE = _ADD.replace(", ".join(["(?, ?, ?, ?, ?)"] * len(KEPT)), "(?, ?, ?, ?
 _TOP = ("SELECT user_id, total FROM linli_points_period_total WHERE community_id = ? AND period = ? AND starts = ? "
         "AND total > 0{only} ORDER BY total DESC, user_id LIMIT ?")
 _ZONE = "SELECT zone FROM linli_points_calendar WHERE id = 1"
+#: per community, the index's range of its year rows (a filter on the period alone would read every total)
+_ADDS_UP = ("SELECT COALESCE(SUM(c.balances), 0) AS balances, COALESCE(SUM((SELECT SUM(total) "
+            "FROM linli_points_period_total WHERE linli_points_period_total.community_id = c.community_id "
+            "AND period = 'year')), 0) AS kept "
+            "FROM (SELECT community_id, SUM(balance) AS balances FROM linli_points_balance GROUP BY community_id) c")
 
 
 async def add(community_id: int, user_id: int, delta: int, at: datetime, zone: tzinfo) -> None:
@@ -148,26 +151,20 @@ async def ensure(zone: tzinfo) -> bool:
     return await _recount(zone, unless_counted=True)
 
 
-async def check_zone(zone: tzinfo) -> None:
-    """Mark the totals unusable if they are kept in another zone than ``zone``, this process's: another
-    process counted them in its zone, and this one has been adding to the periods of its own."""
-    counted = await counted_in()
-    if counted not in (None, DISAGREED, zone_name(zone)):
-        log.error("the points of each period are kept in %s but this process books them in %s: rankings are "
-                  "summed from the ledger until every process has the same timezone setting and one restarts",
-                  counted, zone_name(zone))
-        await execute("UPDATE linli_points_calendar SET zone = ? WHERE id = 1", DISAGREED)
-
-
 async def _usable(wanted: str) -> bool:
+    """Counted in ``wanted`` and adding up: every year's totals together are every balance together (the
+    balances are kept with each entry by every version of linli, and are one row per person: a cheap sum,
+    where the ledger's would read every entry). What this catches: bookings that never reached the totals
+    (an older linli run on this database, entries written by hand); not entries moved between people or
+    periods, which add up the same."""
     if await counted_in() != wanted:
         return False
-    rows = await fetch("SELECT (SELECT COALESCE(SUM(delta), 0) FROM linli_points_entry) AS ledger, "
-                       "(SELECT COALESCE(SUM(total), 0) FROM linli_points_period_total WHERE period = 'year') AS kept")
-    ledger, kept = int(rows[0]["ledger"]), int(rows[0]["kept"])
-    if ledger != kept:
-        log.warning("the points of each period add up to %d, the ledger to %d: counting them again", kept, ledger)
-    return ledger == kept
+    rows = await fetch(_ADDS_UP)
+    balances, kept = int(rows[0]["balances"]), int(rows[0]["kept"])
+    if balances != kept:
+        log.warning("the points of each period add up to %d, the balances to %d: counting them again",
+                    kept, balances)
+    return balances == kept
 
 
 async def recount(zone: tzinfo) -> None:
@@ -186,6 +183,9 @@ async def _recount(zone: tzinfo, *, unless_counted: bool) -> bool:
             await execute("LOCK TABLE linli_points_entry IN SHARE MODE")  # no booking while counting
         if unless_counted and await _usable(wanted):
             return False
+        if await fetch("SELECT 1 AS booked FROM linli_points_entry LIMIT 1"):  # a new database: nothing to say
+            log.warning("counting the points of each period (%s) from the ledger, once: about 30 s per "
+                        "million entries on SQLite, a minute on PostgreSQL", wanted)
         await execute("INSERT INTO linli_points_calendar (id, zone) VALUES (1, ?) "
                       "ON CONFLICT (id) DO UPDATE SET zone = excluded.zone", wanted)
         await execute("DELETE FROM linli_points_period_total")
