@@ -222,6 +222,7 @@ class Application:
         ``DEAD_LETTER_AFTER`` times, after which the event is set aside (:mod:`core.deadletters`),
         apologised for, and reported as handled.
         """
+        event = self.inbox.as_it_is_now(event)
         try:
             handled = await self.bus.publish_and_wait(event)
         except BusClosed:

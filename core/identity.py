@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
@@ -309,8 +309,14 @@ def _membership_key(community_id: int, user_id: int) -> tuple[Any, ...]:
     return ("membership", community_id, user_id)
 
 
+def _group_chats_key(community_id: int) -> tuple[Any, ...]:
+    return ("group chats", community_id)
+
+
 async def _saved(sender: type[Model], instance: Model, created: bool, *_rest: Any) -> None:
-    if not created:  # no entry can hold a row that did not exist (nothing absent is cached)
+    if isinstance(instance, Channel) and not instance.is_direct:  # a community's list of group chats changed
+        forget()  # (and maybe the list of another community it was moved from): rare, so everything goes
+    elif not created:  # no other entry can hold a row that did not exist (nothing absent is cached)
         await _changed(sender, instance)
 
 
@@ -320,7 +326,8 @@ async def _changed(sender: type[Model], instance: Model, *_rest: Any) -> None:
     elif isinstance(instance, Identity):
         forget(_user_key(instance.platform, instance.platform_user_id))
     elif isinstance(instance, Channel):
-        forget(_channel_key(instance.platform, instance.chat_id))
+        forget(_channel_key(instance.platform, instance.chat_id),
+               _group_chats_key(instance.community_id))  # type: ignore[attr-defined]
     else:  # a User or a Community is inside other entries: rare, so everything goes
         forget()
 
@@ -388,6 +395,21 @@ async def cached_channel_community(channel: ChannelRef,
         kept = snapshot(community)
         on_commit(lambda: identity_cache.put(key, kept, seen))
     return community
+
+
+async def cached_group_chats(community_id: int,
+                             on_commit: Callable[[Callable[[], None]], None]) -> tuple[ChannelRef, ...]:
+    """The community's group chats on every platform (each command that suggests a command asks, to spell
+    it for where it is read), from memory once committed."""
+    key = _group_chats_key(community_id)
+    hit = identity_cache.get(key)
+    if hit is not None:
+        return cast(tuple[ChannelRef, ...], hit)
+    seen = identity_cache.version(key)
+    rows = await Channel.filter(community_id=community_id, is_direct=False).order_by("id")
+    chats = tuple(row.ref() for row in rows)  # frozen: shared by every reader as it is
+    on_commit(lambda: identity_cache.put(key, chats, seen))
+    return chats
 
 
 async def cached_membership_for(community_id: int, user_id: int,

@@ -195,6 +195,14 @@ class Inbox:
         (in memory: a restart before they are handled finds them under the id they were stored with)."""
         self._moved[f"{platform}:{old_chat_id}"] = new_chat_id
 
+    def as_it_is_now(self, event: MessageReceived) -> MessageReceived:
+        """``event`` in the chat as it is now: asked by the host at the last moment before the event is
+        handled, since a move can come while the event waits in its lane."""
+        now_id = self._moved.get(event.channel.key)
+        if now_id is None:
+            return event
+        return dataclasses.replace(event, channel=dataclasses.replace(event.channel, chat_id=now_id))
+
     def watch(self, registry: CollectorRegistry) -> None:
         """Show the inbox on ``/metrics`` (read when scraped)."""
         Gauge("linli_inbox_lanes", "Communities (or chats) working off events stored in the inbox",
@@ -321,9 +329,6 @@ class Inbox:
             log.error("inbox: row %s cannot be read (%r); it is dropped", row_id, error)
             await self._delete(row_id)
             return
-        now_id = self._moved.get(event.channel.key)
-        if now_id is not None:
-            event = dataclasses.replace(event, channel=dataclasses.replace(event.channel, chat_id=now_id))
         attempt = 0
         while not self._stopping:
             current = self._current[event.event_id] = _Current(row_id)

@@ -23,7 +23,7 @@ from core.audit import AuditNote
 from core.audit import record as audit_record
 from core.events import AwardingEvent, Button, ChannelRef, DomainEvent, IdentityRef, OutgoingFile, OutgoingMessage
 from core.i18n import Translator
-from core.identity import Channel, Identity
+from core.identity import Identity, cached_group_chats
 from core.refusal import Hint, Person, Plural, Refusal
 from core.topics import thread_for
 from core.unit_of_work import UnitOfWork
@@ -172,8 +172,7 @@ class Scope:
     async def channels(self) -> list[ChannelRef]:
         """The community's group chats, on every platform."""
         if self._channels is None:
-            rows = await Channel.filter(community_id=self.community_id, is_direct=False).order_by("id")
-            self._channels = [row.ref() for row in rows]
+            self._channels = list(await cached_group_chats(self.community_id, self.uow.on_commit))
         return self._channels
 
     async def latin_commands_only(self) -> bool:

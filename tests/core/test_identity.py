@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.events import IdentityRef
-from core.identity import Channel, Community, Identity
+from core.identity import Channel, Community, Identity, cached_group_chats, identity_cache
 from core.plugin import N_, Arg, CommandContext, Int, PluginManifest, Rest, command, hookimpl
 from core.testing import Harness
 
@@ -132,3 +132,20 @@ async def test_more_people_than_the_cache_holds_are_all_still_known(tmp_path: An
             for name in names:
                 assert name in (await h.send(name, "/whoami"))[-1]
         assert len(identity_cache._rows) <= 100, "the cache stays within database.cache_entries"
+
+
+async def test_a_communitys_group_chats_come_from_memory_and_follow_every_binding(community: Harness) -> None:
+    """What every suggested command (``/认领 1``, ``/claim 1``) is spelled for: asked on each such reply."""
+    h = community
+    cid = (await Community.get(name="观梅社区")).id
+    chats = await cached_group_chats(cid, lambda keep: keep())
+    hits = identity_cache.hits
+    assert await cached_group_chats(cid, lambda keep: keep()) == chats and identity_cache.hits == hits + 1
+    assert len(chats) == 1 and not chats[0].is_direct
+    await h.send("王书记", "/setup join 观梅社区", room="二号楼")
+    both = await cached_group_chats(cid, lambda keep: keep())
+    assert [c.chat_id for c in both] == [chats[0].chat_id, "二号楼"]
+    await h.send("张三", "/whoami", direct=True)  # a private chat is no group chat: the list stays
+    assert await cached_group_chats(cid, lambda keep: keep()) == both
+    await (await Channel.get(chat_id="二号楼")).delete()
+    assert await cached_group_chats(cid, lambda keep: keep()) == chats
