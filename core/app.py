@@ -53,6 +53,7 @@ from core.identity import (
     cached_membership_for,
     cached_names,
     cached_user_for,
+    forget,
     identity_cache,
 )
 from core.inbox import Inbox
@@ -366,6 +367,7 @@ class Application:
     async def command_context(self, event: MessageReceived, uow: UnitOfWork) -> CommandContext:
         """Who is asking, where, as what: from memory once committed (:class:`core.identity.IdentityCache`),
         since every command needs it before anything else."""
+        event = self.inbox.as_it_is_now(event)  # it may have waited for its community's bus since accept()
         user = await cached_user_for(event.sender, uow.on_commit)
         community = await cached_channel_community(event.channel, uow.on_commit)
         if community is None and event.channel.is_direct:
@@ -411,7 +413,9 @@ class Application:
                 await channel.save(update_fields=["chat_id"])
                 self.bind_channel(f"{platform}:{new_chat_id}", channel.community)
                 moved = True
-            return moved
+        if moved:  # called outside any unit of work, so the save's own forgetting ran before this commit:
+            forget()  # a reader between the two (PostgreSQL) may have kept the chats as they were
+        return moved
 
     async def has_badge(self, community_id: int, user_id: int, badge: str) -> bool:
         """Whether an enabled plugin vouches for a verified badge (``linli_user_has_badge``)."""

@@ -399,8 +399,9 @@ async def cached_channel_community(channel: ChannelRef,
 
 async def cached_group_chats(community_id: int,
                              on_commit: Callable[[Callable[[], None]], None]) -> tuple[ChannelRef, ...]:
-    """The community's group chats on every platform (each command that suggests a command asks, to spell
-    it for where it is read), from memory once committed."""
+    """The community's group chats on every platform, from memory once committed: for spelling the
+    commands a reply suggests (asked by every such reply), where a list up to ``plugins.refresh_seconds``
+    behind another worker process does no harm; not for choosing where to send."""
     key = _group_chats_key(community_id)
     hit = identity_cache.get(key)
     if hit is not None:

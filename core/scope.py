@@ -23,7 +23,7 @@ from core.audit import AuditNote
 from core.audit import record as audit_record
 from core.events import AwardingEvent, Button, ChannelRef, DomainEvent, IdentityRef, OutgoingFile, OutgoingMessage
 from core.i18n import Translator
-from core.identity import Identity, cached_group_chats
+from core.identity import Channel, Identity, cached_group_chats
 from core.refusal import Hint, Person, Plural, Refusal
 from core.topics import thread_for
 from core.unit_of_work import UnitOfWork
@@ -172,14 +172,21 @@ class Scope:
     async def channels(self) -> list[ChannelRef]:
         """The community's group chats, on every platform."""
         if self._channels is None:
-            self._channels = list(await cached_group_chats(self.community_id, self.uow.on_commit))
+            rows = await Channel.filter(community_id=self.community_id, is_direct=False).order_by("id")
+            self._channels = [row.ref() for row in rows]
         return self._channels
 
     async def latin_commands_only(self) -> bool:
         """Whether only ``/latin`` commands reach the bot where this scope's words are read (Telegram groups
-        in privacy mode): then the bot must not suggest ``/认领``, nor list it in /help."""
-        platforms = {c.platform for c in await self.channels()} if self.community_id_ is not None else set()
-        return any(self.host.latin_commands_only(p) for p in platforms)
+        in privacy mode): then the bot must not suggest ``/认领``, nor list it in /help.
+
+        Asked by every reply that suggests a command, so the chats come from the identity cache (a chat
+        another worker process just bound may be missing for up to ``plugins.refresh_seconds``: a hint
+        spelled the other way, never a message not sent — announcements read :meth:`channels`)."""
+        if self.community_id_ is None:
+            return False
+        chats = await cached_group_chats(self.community_id, self.uow.on_commit)
+        return any(self.host.latin_commands_only(p) for p in {c.platform for c in chats})
 
     async def hint(self, command: str, *args: object) -> str:
         """A command the bot suggests (``/认领 1``), spelled so that it reaches the bot wherever it is read:

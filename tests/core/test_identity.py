@@ -149,3 +149,5 @@ async def test_a_communitys_group_chats_come_from_memory_and_follow_every_bindin
     assert await cached_group_chats(cid, lambda keep: keep()) == both
     await (await Channel.get(chat_id="二号楼")).delete()
     assert await cached_group_chats(cid, lambda keep: keep()) == chats
+    assert await h.app.move_channel(chats[0].platform, chats[0].chat_id, "升级后的群")  # a supergroup now
+    assert [c.chat_id for c in await cached_group_chats(cid, lambda keep: keep())] == ["升级后的群"]

@@ -233,3 +233,28 @@ async def test_a_command_stored_before_its_chat_moved_is_handled_in_the_chat_it_
     [reply] = [m for m in h.adapter.sent if m.reply_to_message_id == before.message_id]
     assert "观梅社区" in reply.text and "还没有设置社区" not in reply.text, reply.text
     assert reply.channel.chat_id == "supergroup", "answered in the chat as it is now"
+
+
+async def test_a_command_waiting_for_its_communitys_bus_when_its_chat_moves_is_answered_where_it_moved(
+        town: Harness) -> None:
+    """Past the inbox, an event can still wait: for the bus, behind another event of its community. The
+    move is applied where the chat is resolved, so it is not answered as a chat "not set up"."""
+    h = town
+    opened = asyncio.Event()
+    handle = h.app.bus.handle
+
+    async def busy(event: Event) -> bool:  # the community's bus is busy with an earlier event
+        if isinstance(event, MessageReceived) and event.text == "慢":
+            await opened.wait()
+        return await handle(event)
+
+    h.app.bus.handle = busy  # type: ignore[method-assign]
+    await h.app.receive(h.event("王书记", "慢", room="group"))
+    before = h.event("王书记", "/whoami")
+    await h.app.adapter_services.accept_batch([before])
+    await until(lambda: h.app.bus.pending == 2, what="the stored event to wait in the bus")
+    assert await h.app.adapter_services.move_channel("console", "group", "supergroup")
+    opened.set()
+    await h.app.settle()
+    [reply] = [m for m in h.adapter.sent if m.reply_to_message_id == before.message_id]
+    assert "观梅社区" in reply.text and reply.channel.chat_id == "supergroup", reply
