@@ -82,11 +82,12 @@ def zone_name(zone: tzinfo) -> str:
     return str(getattr(zone, "key", None) or zone)
 
 
-_ADD = ("INSERT INTO linli_points_period_total (community_id, period, starts, user_id, total) VALUES "
-        + ", ".join(["(?, ?, ?, ?, ?)"] * len(KEPT))
-        + " ON CONFLICT (community_id, period, starts, user_id) DO UPDATE "
-          "SET total = linli_points_period_total.total + excluded.total")
-_ADD_ONE = _ADD.replace(", ".join(["(?, ?, ?, ?, ?)"] * len(KEPT)), "(?, ?, ?, ?, ?)")
+_INSERT = "INSERT INTO linli_points_period_total (community_id, period, starts, user_id, total) "
+#: what makes every write of a total an addition to what is stored
+_ADDING = (" ON CONFLICT (community_id, period, starts, user_id) DO UPDATE "
+           "SET total = linli_points_period_total.total + excluded.total")
+_ADD = _INSERT + "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(KEPT)) + _ADDING
+_ADD_ONE = _INSERT + "VALUES (?, ?, ?, ?, ?)" + _ADDING
 _TOP = ("SELECT user_id, total FROM linli_points_period_total WHERE community_id = ? AND period = ? AND starts = ? "
         "AND total > 0{only} ORDER BY total DESC, user_id LIMIT ?")
 _ZONE = "SELECT zone FROM linli_points_calendar WHERE id = 1"
@@ -137,10 +138,8 @@ async def counted_in() -> str | None:
 async def merge_users(from_user_id: int, into_user_id: int) -> None:
     """One person's totals join another's (the same person with two accounts): what both earned in a
     period is added up."""
-    await execute("INSERT INTO linli_points_period_total (community_id, period, starts, user_id, total) "
-                  "SELECT community_id, period, starts, ?, total FROM linli_points_period_total WHERE user_id = ? "
-                  "ON CONFLICT (community_id, period, starts, user_id) DO UPDATE "
-                  "SET total = linli_points_period_total.total + excluded.total", into_user_id, from_user_id)
+    await execute(_INSERT + "SELECT community_id, period, starts, ?, total FROM linli_points_period_total "
+                  "WHERE user_id = ?" + _ADDING, into_user_id, from_user_id)
     await execute("DELETE FROM linli_points_period_total WHERE user_id = ?", from_user_id)
 
 
