@@ -1,6 +1,7 @@
 """dispatch: the trivial command (``/echo``) end to end, one at a time and 1,000 at once over 1 / 10 / 100
 communities, on SQLite and PostgreSQL. Ceiling: bare asyncio dispatch of the same events (a queue and a
-worker per community, the reply built and handed to a list), measured in the same run.
+worker per community, the reply built and handed to a list), measured in the same run; on PostgreSQL also
+a raw asyncpg loop that inserts the processed mark and commits (the issue's ceiling for that database).
 
 Run: python -m bench.dispatch [--quick] [--rounds 3] [--databases sqlite,postgres]
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+import uuid
 from collections import defaultdict, deque
+from typing import Any
 
 from bench.common import Row, Run, check, database_urls, drive, harness, main, print_table, setup_rooms, workdir
 from core.events import MessageReceived, OutgoingMessage
@@ -66,6 +69,31 @@ async def bare(evs: list[MessageReceived], *, concurrent: bool) -> Run:
     return Run(len(evs), seconds, [(arrived[k] - t) * 1000 for k, t in started.items()], cpu_seconds)
 
 
+async def raw_mark_and_commit(url: str, count: int) -> Run:
+    """PostgreSQL's ceiling as issue 10 names it: a raw asyncpg loop that inserts the processed mark and
+    commits, one event at a time (every row counted afterwards)."""
+    import asyncpg  # only where PostgreSQL is measured
+
+    db: Any = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await db.execute("CREATE TABLE IF NOT EXISTS bench_processed (event_key TEXT PRIMARY KEY, at TIMESTAMPTZ)")
+        tag = uuid.uuid4().hex
+        latencies = []
+        cpu, begin = time.process_time(), time.perf_counter()
+        for i in range(count):
+            started = time.perf_counter()
+            async with db.transaction():
+                await db.execute("INSERT INTO bench_processed (event_key, at) VALUES ($1, now()) "
+                                 "ON CONFLICT (event_key) DO NOTHING", f"{tag}{i}")
+            latencies.append((time.perf_counter() - started) * 1000)
+        seconds, cpu_seconds = time.perf_counter() - begin, time.process_time() - cpu
+        marked = await db.fetchval("SELECT count(*) FROM bench_processed WHERE event_key LIKE $1", f"{tag}%")
+        check(marked == count, f"raw mark and commit: {marked} rows for {count} events")
+        return Run(count, seconds, latencies, cpu_seconds)
+    finally:
+        await db.close()
+
+
 async def run(args: argparse.Namespace) -> None:
     one_count = 100 if args.quick else 1000
     burst = 200 if args.quick else 1000
@@ -83,6 +111,9 @@ async def run(args: argparse.Namespace) -> None:
                         Row(f"{dialect}: /echo one at a time, p99", "ms", higher_is_better=False),
                         Row(f"{dialect}: CPU per /echo, one at a time", "µs", ceiling_name="bare asyncio",
                             higher_is_better=False)]
+                if dialect == "postgres":
+                    rows.append(Row(f"{dialect}: /echo one at a time, against the mark and commit alone", "cmds/s",
+                                    ceiling_name="raw asyncpg"))
                 spread_rows = {k: (Row(f"{dialect}: {burst} /echo at once, {k} communities", "cmds/s",
                                        ceiling_name="bare asyncio"),
                                    Row(f"{dialect}: {burst} /echo at once, {k} communities, p99", "ms",
@@ -97,6 +128,10 @@ async def run(args: argparse.Namespace) -> None:
                     rows[2].values.append(mine.pct(0.99))
                     rows[3].values.append(mine.cpu_us)
                     rows[3].ceiling.append(ceiling.cpu_us)
+                    if dialect == "postgres":
+                        raw = await raw_mark_and_commit(url, one_count)
+                        rows[4].values.append(mine.rate)
+                        rows[4].ceiling.append(raw.rate)
                     for k in spreads:
                         mine = await drive(h, events(h, burst, k, f"c{r}-{k}-"), expected, concurrent=True)
                         ceiling = await bare(events(h, burst, k, f"d{r}-{k}-"), concurrent=True)

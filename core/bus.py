@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from core.events import Event, MessageReceived, OutgoingMessage, PluginToggled
 from core.metrics import UNOWNED, Metrics
-from core.storage import is_unavailable
+from core.storage import SavepointMissing, is_unavailable, lazy_savepoints
 from core.unit_of_work import UnitOfWork, current_work
 
 log = logging.getLogger(__name__)
@@ -235,8 +235,10 @@ class EventBus:
         Optimistic first: every subscriber runs without a savepoint (two statements each saved on every
         event). Should one fail for a reason of its own, the whole transaction is rolled back and the event
         is handled again with a savepoint per subscriber, where the failing one is rolled back alone,
-        logged and apologised for, and the others commit. The rare failure pays twice; nothing commits
-        half-done either way, and the processed mark is in whichever transaction commits.
+        logged and apologised for, and the others commit. So is an event whose first attempt met a
+        statement failing inside a savepoint that was still waiting for a write (PostgreSQL,
+        :mod:`core.postgres_engine`). The rare failure pays twice; nothing commits half-done either way,
+        and the processed mark is in whichever transaction commits.
         """
         uow = UnitOfWork(now=self._host.now(), event_key=getattr(event, "event_id", None))
         if await self._quietly(event, uow):
@@ -245,10 +247,13 @@ class EventBus:
             return await self._handle(event, uow, careful=False)
         except _Optimism as failed:
             log.info("handling %s again with a savepoint per subscriber after %r", describe(event), failed.error)
+        except SavepointMissing as missed:  # a failed read a waiting savepoint could not undo (PostgreSQL)
+            log.info("handling %s again with a savepoint per subscriber after %r", describe(event), missed)
         return await self._handle(event, UnitOfWork(now=uow.now, event_key=uow.event_key), careful=True)
 
     async def _handle(self, event: Event, uow: UnitOfWork, *, careful: bool) -> bool:
         token = current_work.set(uow)  # caches hearing of a change repeat their invalidation after the commit
+        lazy = lazy_savepoints.set(not careful)  # a failure is undone by the careful attempt (core.postgres_engine)
         try:
             async with self._host.transaction():
                 if isinstance(event, MessageReceived):  # its inbox row goes with its effects (core.inbox)
@@ -261,6 +266,7 @@ class EventBus:
                 await self._run_all(event, uow, careful=careful)
                 replies = await self._host.store_replies(uow.outbox) if uow.outbox and not uow.duplicate else None
         finally:
+            lazy_savepoints.reset(lazy)
             current_work.reset(token)
         if uow.duplicate:  # found by the router, before it changed anything
             self.duplicates += 1

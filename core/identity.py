@@ -9,6 +9,7 @@ platform accounts, so a person keeps their points when they move from Telegram t
 from __future__ import annotations
 
 import copy
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -49,6 +50,8 @@ class Identity(Model):
     class Meta:
         table = "linli_identity"
         unique_together = (("platform", "platform_user_id"),)
+        #: ``@name`` looks for a username or a display name: with both indexed, neither scans every account
+        indexes = (("display_name",),)
 
 
 class Community(Model):
@@ -211,15 +214,25 @@ def snapshot(row: Model) -> dict[str, Any]:
 
 def rebuild(model: type[ModelT], fields_: dict[str, Any]) -> ModelT:
     """A fresh model object from a snapshot, as if just read from the database (the values are Python
-    values already, so none is converted again: this is what makes a hit cheap)."""
+    values already, so none is converted again: this is what makes a hit cheap). The snapshot's names are
+    instance attributes (they were read from a row's ``__dict__``), so they are put there in one step, and
+    only the JSON values are copied."""
     row = model.__new__(model)
-    row._partial = False
-    row._saved_in_db = True
-    row._custom_generated_pk = model._meta.db_pk_column not in model._meta.generated_db_fields
-    row._await_when_save = {}
-    for name, value in fields_.items():
-        object.__setattr__(row, name, _copied(value))
+    state = row.__dict__
+    state.update(fields_)
+    for name in _json_fields(model):
+        if name in state:
+            state[name] = _copied(state[name])
+    state["_partial"] = False
+    state["_saved_in_db"] = True
+    state["_custom_generated_pk"] = model._meta.db_pk_column not in model._meta.generated_db_fields
+    state["_await_when_save"] = {}
     return row
+
+
+@functools.cache
+def _json_fields(model: type[Model]) -> tuple[str, ...]:
+    return tuple(name for name, field in model._meta.fields_map.items() if isinstance(field, fields.JSONField))
 
 
 class IdentityCache:

@@ -42,7 +42,7 @@ from core.rosters.kinds import RosterKind, RosterScope
 from core.scheduler import JobContext, JobSpec
 from core.scope import Scope
 from core.secrets import register_secret
-from core.storage import fetch, placeholders
+from core.storage import execute, fetch, fetch_models, for_update, placeholders
 from core.unit_of_work import UnitOfWork
 from core.web import WebRoute
 from core.web.charts import ChartGuide, ChartPoint, ChartSeries, bar_chart, line_chart
@@ -108,7 +108,10 @@ __all__ = [
     "board_date",
     "command",
     "env_secret",
+    "execute",
     "fetch",
+    "fetch_models",
+    "for_update",
     "group",
     "hookimpl",
     "households_of",

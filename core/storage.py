@@ -11,18 +11,33 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.models import Model
 
 from core.config import ConfigError
 from core.secrets import register_url_password
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+#: True while the bus makes its first, optimistic attempt at an event: a failure then is undone by handling
+#: the event again from the start, so PostgreSQL's savepoints may wait for a write (:mod:`core.postgres_engine`).
+lazy_savepoints: ContextVar[bool] = ContextVar("lazy_savepoints", default=False)
+
+
+class SavepointMissing(Exception):
+    """A statement failed inside a savepoint that was never sent (PostgreSQL, :mod:`core.postgres_engine`):
+    the transaction cannot go back to it. Raised only inside the bus's first attempt at an event (which then
+    handles it again with every savepoint sent), when that savepoint ends, at the commit, and by every
+    statement after it: never a silent rollback, whatever a handler catches."""
 
 CORE_MODELS = [
     "core.identity",
@@ -188,6 +203,19 @@ async def fetch(sql: str, *params: Any) -> Sequence[Any]:
     return await connection.execute_query_dict(_dialect_sql(connection, sql), list(params))
 
 
+async def fetch_models(model: type[ModelT], sql: str, *params: Any) -> list[ModelT]:
+    """A hand-written ``SELECT *`` from ``model``'s table as model objects, each value converted exactly
+    as Tortoise converts the rows of its own queries (``_init_from_db``): for the few ORM reads on the
+    path of a command a crowd sends at once, where building the query cost more than running it."""
+    return [model._init_from_db(**row) for row in await fetch(sql, *params)]
+
+
+def for_update() -> str:
+    """`` FOR UPDATE`` to end a hand-written locking read on PostgreSQL; nothing on SQLite, where the
+    transaction's ``BEGIN IMMEDIATE`` already holds the database's one write lock."""
+    return " FOR UPDATE" if dialect() == "postgres" else ""
+
+
 def dialect() -> str:
     """``sqlite`` or ``postgres``: the database behind the default connection."""
     return str(connections.get("default").capabilities.dialect)
@@ -214,11 +242,12 @@ async def _keep_session(_connection: Any) -> None:
 
 def connection_config(url: str) -> dict[str, Any]:
     """Tortoise's connection settings for ``url``; SQLite through :mod:`core.sqlite_engine` (no thread hop
-    per statement)."""
+    per statement), PostgreSQL through :mod:`core.postgres_engine` (savepoints that wait for a write)."""
     config = expand_db_url(normalise_url(url))
     if is_sqlite(url):
         config["engine"] = "core.sqlite_engine"
     elif config["engine"] == "tortoise.backends.asyncpg":
+        config["engine"] = "core.postgres_engine"
         config["credentials"].setdefault("reset", _keep_session)  # asyncpg ≥ 0.30
     config["url"] = url  # for messages (Tortoise reads only the engine and the credentials)
     return config

@@ -25,6 +25,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core.plugin import N_, NP_, Hint, Person, Plural, Refusal, UnitOfWork
+from plugins.claims import queries
 from plugins.claims.events import (
     ClaimEnded,
     ClaimReported,
@@ -289,10 +290,10 @@ class ClaimsService:
             project = await self._lock(project_id)
             self._check_claimable(project)
             await self._check_party_window(project, user_id)
-            held = await _holding(project.id, user_id).order_by("id")
+            held = await queries.holding(project.id, user_id)
             if len(held) >= project.per_person:
                 return ClaimOutcome(project, held, already=True)
-            waiting = await WaitlistEntry.get_or_none(project_id=project.id, user_id=user_id, waiting=True)
+            waiting = await queries.waiting(project.id, user_id)
             if waiting is not None:
                 position = await self._position(waiting)
                 return ClaimOutcome(project, held, waitlist_position=position, already=True)
@@ -308,7 +309,7 @@ class ClaimsService:
         """Give places back (or leave the waitlist); the first in line gets a freed place."""
         async with in_transaction():
             project = await self._lock(project_id)
-            mine = await _holding(project.id, user_id).order_by("id")
+            mine = await queries.holding(project.id, user_id)
             if place is not None:
                 mine = [c for c in mine if (c.place or "").lower() == place.strip().lower()]
             giving_up = [c for c in mine if c.status is not ClaimStatus.VERIFIED]
@@ -580,8 +581,7 @@ class ClaimsService:
         return project
 
     async def _lock(self, project_id: int) -> Project:
-        query = Project.filter(id=project_id, community_id=self.community_id)
-        project = await query.select_for_update().first()
+        project = await queries.locked_project(project_id, self.community_id)
         if project is None:
             raise Refusal(NO_SUCH_PROJECT, id=project_id, command=Hint("projects"))
         return project
@@ -699,9 +699,7 @@ class ClaimsService:
         slot = next(i for i in range(1, project.per_person + 1) if i not in slots)
         try:
             async with in_transaction():  # a savepoint: a refused insert also gives the counted place back
-                reserved = await Project.filter(id=project.id, status=ProjectStatus.OPEN,
-                                                claimed__lt=F("places")).update(claimed=F("claimed") + 1)
-                if not reserved:
+                if not await queries.reserve_place(project.id):
                     return None
                 claim = await Claim.create(
                     project_id=project.id, community_id=self.community_id, user_id=user_id, place=place,

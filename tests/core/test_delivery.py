@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -308,3 +308,17 @@ async def test_a_stop_does_not_wait_out_the_back_off_of_a_failing_delete(
             await asyncio.sleep(0.001)
         left = await asyncio.wait_for(h.app.delivery.stop(), 10)  # not the minute of back-off
         assert left == 1, "the delivered row stays (sent again after a restart), and the stop says so"
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def test_a_delivered_reply_leaves_the_outbox_without_anyone_waiting_for_it(h: Harness) -> None:
+    await say(h, to("group", "你好"))
+    await until(lambda: len(h.adapter.sent) == 1)
+    async with asyncio.timeout(5):  # nobody waits for it (no settle)
+        while await OutboxMessage.all().count():
+            await asyncio.sleep(0.01)

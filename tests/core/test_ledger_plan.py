@@ -54,3 +54,22 @@ async def _covering_index_name() -> str:
     matching = [name for name, cols in columns.items() if tuple(cols) == COVERING]
     assert matching, columns
     return matching[0]
+
+
+async def test_an_at_name_is_looked_up_by_index_not_by_reading_every_account(harness: Harness) -> None:
+    """``@name`` matches a username or a display name: each has an index, so neither scans the accounts."""
+    from core.identity import _MEMBERS_NAMED
+
+    await harness.send("王书记", "/setup 观梅社区")
+    async with in_transaction() as connection:
+        if dialect() == "postgres":
+            await connection.execute_script("SET LOCAL enable_seqscan = off")
+            sql = "EXPLAIN " + _dialect_sql(connection, _MEMBERS_NAMED)
+        else:
+            sql = "EXPLAIN QUERY PLAN " + _MEMBERS_NAMED
+        _count, rows = await connection.execute_query(sql, [1, "张三", "张三"])
+        plan = " ".join(str(value) for row in rows for value in dict(row).values())
+    if dialect() == "postgres":
+        assert "display_name" in plan.split("Index Cond", 1)[-1] and "Index Cond" in plan, plan
+    else:
+        assert "SCAN i" not in plan and "USING INDEX" in plan, plan

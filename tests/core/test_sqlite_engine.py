@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 from core import sqlite_engine
 from core.storage import execute, fetch, is_unavailable
 from core.testing import Harness
+from tests.support.savepoints import random_nestings_keep_what_succeeded
 
 
 @pytest.fixture
@@ -174,3 +175,59 @@ async def test_an_inner_block_left_unreleased_does_not_break_the_outer_rollback(
         async with in_transaction():
             await execute("INSERT INTO said VALUES ('next, kept')")
     assert [r["word"] for r in await fetch("SELECT word FROM said ORDER BY rowid")] == ["kept", "next, kept"]
+
+
+class Sent:
+    """Every statement SQLite itself is handed while the block runs (savepoints included)."""
+
+    def __enter__(self) -> list[str]:
+        self.conn = connections.get("default")._connection._conn
+        self.seen: list[str] = []
+        self.conn.set_trace_callback(self.seen.append)
+        return self.seen
+
+    def __exit__(self, *_exc: object) -> None:
+        self.conn.set_trace_callback(None)
+
+
+async def test_a_savepoint_nothing_was_written_in_never_reaches_sqlite(h: Harness) -> None:
+    await execute("CREATE TABLE said (word TEXT)")
+    with Sent() as sent:
+        async with in_transaction():
+            await execute("INSERT INTO said VALUES ('outer')")
+            async with in_transaction():  # a handler that only reads (the trivial command's)
+                await fetch("SELECT count(*) AS n FROM said")
+            with pytest.raises(RuntimeError):
+                async with in_transaction():  # one that reads and fails
+                    await fetch("SELECT word FROM said")
+                    raise RuntimeError("the handler failed")
+    assert not [s for s in sent if "SAVEPOINT" in s or "RELEASE" in s or "ROLLBACK" in s], sent
+    assert [r["word"] for r in await fetch("SELECT word FROM said")] == ["outer"]
+
+
+async def test_a_savepoint_written_in_late_still_undoes_exactly_its_own_writes(h: Harness) -> None:
+    from tortoise.exceptions import IntegrityError
+
+    await execute("CREATE TABLE said (word TEXT UNIQUE)")
+    async with in_transaction():
+        await execute("INSERT INTO said VALUES ('before')")
+        with pytest.raises(RuntimeError):
+            async with in_transaction():  # read-only so far: not sent yet
+                await fetch("SELECT word FROM said")
+                async with in_transaction():  # the first write sends both, outermost first
+                    await fetch("SELECT word FROM said")
+                    await fetch("INSERT INTO said VALUES ('inner, undone with the outer') RETURNING rowid")
+                await execute("INSERT INTO said VALUES ('outer, undone')")
+                raise RuntimeError("the subscriber failed")
+        with pytest.raises(IntegrityError):
+            async with in_transaction():  # a failing write is a write: its savepoint exists to undo it
+                await execute("INSERT INTO said VALUES ('undone with the failed one')")
+                await execute("INSERT INTO said VALUES ('before')")
+        async with in_transaction():
+            await execute("INSERT INTO said VALUES ('after')")
+    words = [r["word"] for r in await fetch("SELECT word FROM said ORDER BY rowid")]
+    assert words == ["before", "after"]
+
+
+async def test_nested_savepoints_keep_exactly_the_work_of_the_blocks_that_succeeded(h: Harness) -> None:
+    await random_nestings_keep_what_succeeded()
