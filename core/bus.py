@@ -248,6 +248,8 @@ class EventBus:
         except _Optimism as failed:
             log.info("handling %s again with a savepoint per subscriber after %r", describe(event), failed.error)
         except SavepointMissing as missed:  # a failed read a waiting savepoint could not undo (PostgreSQL)
+            if is_unavailable(missed):  # the database is away: the event waits for it, as any other would
+                raise
             log.info("handling %s again with a savepoint per subscriber after %r", describe(event), missed)
         return await self._handle(event, UnitOfWork(now=uow.now, event_key=uow.event_key), careful=True)
 
@@ -302,6 +304,7 @@ class EventBus:
         """Run ``work`` (a scheduler job, a CLI action) like a subscriber: one transaction, events, outbox."""
         uow = UnitOfWork(now=self._host.now())
         token = current_work.set(uow)
+        eager = lazy_savepoints.set(False)  # nothing would handle it again: every savepoint sent at once
         try:
             async with self._host.transaction():
                 result = await work(uow)
@@ -309,6 +312,7 @@ class EventBus:
                     await self._run_all(current, uow)
                 replies = await self._host.store_replies(uow.outbox) if uow.outbox else None
         finally:
+            lazy_savepoints.reset(eager)
             current_work.reset(token)
         uow.committed()
         if replies is not None:

@@ -101,6 +101,8 @@ class LazyTransactionWrapper(TransactionWrapper):
             state.open += 1
         else:
             async with state.lock:
+                if state.broken:
+                    raise state.missing()
                 await self._send(state.open + 1)
                 state.open += 1
         self._depth = state.open
@@ -130,11 +132,15 @@ class LazyTransactionWrapper(TransactionWrapper):
         state.open = depth - 1
         if sent and (undo or not state.broken):
             async with state.lock:
-                if undo:
-                    await self._connection.execute(f"ROLLBACK TO SAVEPOINT linli_sp{sent_as}")
-                    state.broken = False  # back before anything that failed in it
-                if sent_as == depth:
-                    await self._connection.execute(f"RELEASE SAVEPOINT linli_sp{sent_as}")
+                try:
+                    if undo:
+                        await self._connection.execute(f"ROLLBACK TO SAVEPOINT linli_sp{sent_as}")
+                        state.broken = False  # back before anything that failed in it
+                    if sent_as == depth:
+                        await self._connection.execute(f"RELEASE SAVEPOINT linli_sp{sent_as}")
+                except BaseException:  # the block's writes may still be there: nothing may commit them
+                    state.broken = True
+                    raise
         elif state.broken and complain:
             raise state.missing()
 
@@ -158,6 +164,8 @@ class LazyTransactionWrapper(TransactionWrapper):
             raise state.missing()
         if state.waiting and not _is_plain_select(sql):
             async with state.lock:
+                if state.broken:
+                    raise state.missing()
                 if state.waiting:
                     await self._send(state.open)
         try:

@@ -209,7 +209,7 @@ class InlineConnection:
 
     async def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
         if not _is_plain_select(sql):
-            if self.savepoints > self.sent_savepoints:
+            if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
                 self._writing()
             return await self._retrying(lambda: self._conn.execute(sql, params).fetchall())
 
@@ -248,7 +248,7 @@ class InlineConnection:
 
     # -- what Tortoise calls --------------------------------------------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
-        if self.savepoints > self.sent_savepoints:
+        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
             self._writing()
         await self._retrying(lambda: self._conn.execute(sql, params or ()))
         if not self._conn.in_transaction:
@@ -262,7 +262,7 @@ class InlineConnection:
         return rows
 
     async def execute_insert(self, sql: str, params: Sequence[Any] | None = None) -> tuple[int]:
-        if self.savepoints > self.sent_savepoints:
+        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
             self._writing()
         cursor = await self._retrying(lambda: self._conn.execute(sql, params or ()))
         if not self._conn.in_transaction:
@@ -270,7 +270,7 @@ class InlineConnection:
         return (int(cursor.lastrowid or 0),)
 
     async def executemany(self, sql: str, values: Iterable[Sequence[Any]]) -> _Cursor:
-        if self.savepoints > self.sent_savepoints:
+        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
             self._writing()
         rows = list(values)
         await self._retrying(lambda: self._conn.executemany(sql, rows))
@@ -288,7 +288,7 @@ class InlineConnection:
             finally:
                 self._conn.execute("PRAGMA busy_timeout=0")
 
-        if self.savepoints > self.sent_savepoints:
+        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
             self._writing()
         await self._in_worker(run)
         return _CLOSED
