@@ -30,14 +30,9 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import NestedTransactionContext, TransactionContext, TransactionContextPooled
 from tortoise.exceptions import TransactionManagementError
 
-from core.storage import SavepointMissing, lazy_savepoints
+from core.storage import SavepointMissing, is_plain_select, lazy_savepoints
 
 T = TypeVar("T")
-
-
-def _is_plain_select(sql: str) -> bool:
-    """Only a statement that starts with SELECT is certainly read-only (a ``WITH`` may end in a DELETE)."""
-    return sql.lstrip()[:6].upper() == "SELECT"
 
 
 class _Savepoints:
@@ -162,7 +157,7 @@ class LazyTransactionWrapper(TransactionWrapper):
         state = self._savepoints
         if state.broken:  # the transaction is aborted: this statement would fail for that reason alone
             raise state.missing()
-        if state.waiting and not _is_plain_select(sql):
+        if state.waiting and not is_plain_select(sql):
             async with state.lock:
                 if state.broken:
                     raise state.missing()

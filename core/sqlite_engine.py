@@ -54,6 +54,8 @@ from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionConte
 from tortoise.connection import get_connections
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
+from core.storage import is_plain_select
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
@@ -80,11 +82,6 @@ def _size(path: str) -> int:
 def _busy(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", 0)
     return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED) and code != SQLITE_BUSY_SNAPSHOT
-
-
-def _is_plain_select(sql: str) -> bool:
-    """Only a statement that starts with SELECT is certainly read-only (a ``WITH`` may end in a DELETE)."""
-    return sql.lstrip()[:6].upper() == "SELECT"
 
 
 class _Cursor:
@@ -185,9 +182,11 @@ class InlineConnection:
         return 0
 
     def _writing(self) -> None:
-        """A write is about to happen: send one savepoint for all those taken since the last write. Nothing
-        was written between them, so each of them would roll back to the same state; the one sent is
-        named after the outermost and released with it (:meth:`end_savepoint`)."""
+        """A write is about to happen: send one savepoint for all those taken since the last write, if any
+        wait. Nothing was written between them, so each of them would roll back to the same state; the one
+        sent is named after the outermost and released with it (:meth:`end_savepoint`)."""
+        if self.savepoints <= self.sent_savepoints or not self._conn.in_transaction:
+            return
         first = self.sent_savepoints + 1
         self._conn.execute(f"SAVEPOINT linli_sp{first}")
         self._sent_as.extend([first] * (self.savepoints - self.sent_savepoints))
@@ -208,9 +207,8 @@ class InlineConnection:
         self.savepoints = depth - 1
 
     async def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        if not _is_plain_select(sql):
-            if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
-                self._writing()
+        if not is_plain_select(sql):
+            self._writing()
             return await self._retrying(lambda: self._conn.execute(sql, params).fetchall())
 
         def bounded() -> list[Any]:
@@ -248,8 +246,7 @@ class InlineConnection:
 
     # -- what Tortoise calls --------------------------------------------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
-        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
-            self._writing()
+        self._writing()
         await self._retrying(lambda: self._conn.execute(sql, params or ()))
         if not self._conn.in_transaction:
             self._wrote()
@@ -257,21 +254,19 @@ class InlineConnection:
 
     async def execute_fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[Any]:
         rows = await self._rows(sql, params or ())
-        if not self._conn.in_transaction and not _is_plain_select(sql):
+        if not self._conn.in_transaction and not is_plain_select(sql):
             self._wrote()
         return rows
 
     async def execute_insert(self, sql: str, params: Sequence[Any] | None = None) -> tuple[int]:
-        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
-            self._writing()
+        self._writing()
         cursor = await self._retrying(lambda: self._conn.execute(sql, params or ()))
         if not self._conn.in_transaction:
             self._wrote()
         return (int(cursor.lastrowid or 0),)
 
     async def executemany(self, sql: str, values: Iterable[Sequence[Any]]) -> _Cursor:
-        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
-            self._writing()
+        self._writing()
         rows = list(values)
         await self._retrying(lambda: self._conn.executemany(sql, rows))
         if not self._conn.in_transaction:
@@ -288,8 +283,7 @@ class InlineConnection:
             finally:
                 self._conn.execute("PRAGMA busy_timeout=0")
 
-        if self.savepoints > self.sent_savepoints and self._conn.in_transaction:
-            self._writing()
+        self._writing()
         await self._in_worker(run)
         return _CLOSED
 

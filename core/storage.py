@@ -35,9 +35,10 @@ lazy_savepoints: ContextVar[bool] = ContextVar("lazy_savepoints", default=False)
 
 class SavepointMissing(Exception):
     """A statement failed inside a savepoint that was never sent (PostgreSQL, :mod:`core.postgres_engine`):
-    the transaction cannot go back to it. Raised only inside the bus's first attempt at an event (which then
-    handles it again with every savepoint sent), when that savepoint ends, at the commit, and by every
-    statement after it: never a silent rollback, whatever a handler catches."""
+    the transaction cannot go back to it. Raised where savepoints wait, the bus's first attempt at an event
+    (which then handles it again with every savepoint sent), or after a savepoint could not be sent: when
+    that savepoint ends, at the commit, and by every statement after it, so never a silent rollback,
+    whatever a handler catches."""
 
 CORE_MODELS = [
     "core.identity",
@@ -214,6 +215,11 @@ def for_update() -> str:
     """`` FOR UPDATE`` to end a hand-written locking read on PostgreSQL; nothing on SQLite, where the
     transaction's ``BEGIN IMMEDIATE`` already holds the database's one write lock."""
     return " FOR UPDATE" if dialect() == "postgres" else ""
+
+
+def is_plain_select(sql: str) -> bool:
+    """Only a statement that starts with SELECT is certainly read-only (a ``WITH`` may end in a DELETE)."""
+    return sql.lstrip()[:6].upper() == "SELECT"
 
 
 def dialect() -> str:
