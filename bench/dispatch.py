@@ -1,7 +1,8 @@
 """dispatch: the trivial command (``/echo``) end to end, one at a time and 1,000 at once over 1 / 10 / 100
 communities, on SQLite and PostgreSQL. Ceiling: bare asyncio dispatch of the same events (a queue and a
 worker per community, the reply built and handed to a list), measured in the same run; on PostgreSQL also
-a raw asyncpg loop that inserts the processed mark and commits (the issue's ceiling for that database).
+a raw asyncpg loop that inserts the processed mark and commits (the issue's ceiling for that database); on
+SQLite also the statements ``/echo`` takes, sent by plain sqlite3 (the floor under it).
 
 Run: python -m bench.dispatch [--quick] [--rounds 3] [--databases sqlite,postgres]
 """
@@ -10,13 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import sqlite3
 import time
 import uuid
 from collections import defaultdict, deque
+from datetime import UTC, datetime
 from typing import Any
 
 from bench.common import Row, Run, check, database_urls, drive, harness, main, print_table, setup_rooms, workdir
 from core.events import MessageReceived, OutgoingMessage
+from core.storage import SQLITE_DEFAULT_PRAGMAS
 from core.testing import Harness
 
 PEOPLE = 200
@@ -94,6 +99,43 @@ async def raw_mark_and_commit(url: str, count: int) -> Run:
         await db.close()
 
 
+def raw_statements(path: str, count: int) -> Run:
+    """SQLite's floor under ``/echo``: the statements its guarantees take, sent by plain sqlite3 in a tight
+    loop on the same file with linli's pragmas, into linli's own tables — BEGIN IMMEDIATE, the processed
+    mark, the reply's outbox row, COMMIT, and the delete once the reply is sent (every row checked, the
+    marks removed afterwards). SQLite checkpoints inline here, as a plain connection does: in a loop like
+    this the log then starts over after each checkpoint and stays small, the fastest way to run them."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma, value in SQLITE_DEFAULT_PRAGMAS.items():
+            db.execute(f"PRAGMA {pragma}={value}")
+        tag = uuid.uuid4().hex
+        latencies = []
+        payload = json.dumps({"text": "echo hi"})
+        cpu, begin = time.process_time(), time.perf_counter()
+        for i in range(count):
+            started = time.perf_counter()
+            db.execute("BEGIN IMMEDIATE")
+            now = str(datetime.now(UTC))  # as sqlite3 writes linli's datetimes
+            db.execute("INSERT INTO linli_processed_event (event_key, processed_at) VALUES (?, ?) "
+                       "ON CONFLICT (event_key) DO NOTHING RETURNING id", (f"{tag}{i}", now)).fetchall()
+            row_id = db.execute("INSERT INTO linli_outbox (platform, lane, payload, created_at, state, uncertain, "
+                                "owner) VALUES ('bench', ?, ?, ?, 0, 0, ?) RETURNING id",
+                                (f"bench:{tag}", payload, now, tag)).fetchall()[0][0]
+            db.execute("COMMIT")
+            db.execute("DELETE FROM linli_outbox WHERE id = ?", (row_id,))
+            latencies.append((time.perf_counter() - started) * 1000)
+        seconds, cpu_seconds = time.perf_counter() - begin, time.process_time() - cpu
+        marked = db.execute("SELECT count(*) FROM linli_processed_event WHERE event_key LIKE ?",
+                            (f"{tag}%",)).fetchone()[0]
+        left = db.execute("SELECT count(*) FROM linli_outbox WHERE owner = ?", (tag,)).fetchone()[0]
+        check(marked == count and left == 0, f"raw statements: {marked} marks for {count} events, {left} rows left")
+        db.execute("DELETE FROM linli_processed_event WHERE event_key LIKE ?", (f"{tag}%",))
+        return Run(count, seconds, latencies, cpu_seconds)
+    finally:
+        db.close()
+
+
 async def run(args: argparse.Namespace) -> None:
     one_count = 100 if args.quick else 1000
     burst = 200 if args.quick else 1000
@@ -114,6 +156,9 @@ async def run(args: argparse.Namespace) -> None:
                 if dialect == "postgres":
                     rows.append(Row(f"{dialect}: /echo one at a time, against the mark and commit alone", "cmds/s",
                                     ceiling_name="raw asyncpg"))
+                else:
+                    rows.append(Row(f"{dialect}: /echo one at a time, against its statements alone", "cmds/s",
+                                    ceiling_name="raw sqlite3"))
                 spread_rows = {k: (Row(f"{dialect}: {burst} /echo at once, {k} communities", "cmds/s",
                                        ceiling_name="bare asyncio"),
                                    Row(f"{dialect}: {burst} /echo at once, {k} communities, p99", "ms",
@@ -128,10 +173,10 @@ async def run(args: argparse.Namespace) -> None:
                     rows[2].values.append(mine.pct(0.99))
                     rows[3].values.append(mine.cpu_us)
                     rows[3].ceiling.append(ceiling.cpu_us)
-                    if dialect == "postgres":
-                        raw = await raw_mark_and_commit(url, one_count)
-                        rows[4].values.append(mine.rate)
-                        rows[4].ceiling.append(raw.rate)
+                    raw = (await raw_mark_and_commit(url, one_count) if dialect == "postgres"
+                           else raw_statements(url.removeprefix("sqlite://").split("?")[0], one_count))
+                    rows[4].values.append(mine.rate)
+                    rows[4].ceiling.append(raw.rate)
                     for k in spreads:
                         mine = await drive(h, events(h, burst, k, f"c{r}-{k}-"), expected, concurrent=True)
                         ceiling = await bare(events(h, burst, k, f"d{r}-{k}-"), concurrent=True)

@@ -22,9 +22,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
-from tortoise.transactions import in_transaction
 
-from core import outbox, period_totals
+from core import outbox, period_totals, storage
 from core.adapter import Adapter
 from core.builtin import CorePlugin
 from core.bus import BusClosed, EventBus, StoredReplies, Subscription
@@ -294,7 +293,7 @@ class Application:
         return self.plugins.is_enabled(community_id, plugin)
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
-        return in_transaction()
+        return storage.transaction()
 
     async def store_replies(self, messages: list[OutgoingMessage]) -> StoredReplies:
         popups = tuple(m for m in messages if m.popup_for is not None)
@@ -404,7 +403,7 @@ class Application:
 
     async def move_channel(self, platform: str, old_chat_id: str, new_chat_id: str) -> bool:
         """A chat got a new id on its platform: the community's binding moves along (once)."""
-        async with in_transaction():
+        async with storage.transaction():
             if await Channel.exists(platform=platform, chat_id=new_chat_id):
                 return False
             moved = False

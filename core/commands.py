@@ -190,13 +190,24 @@ class ParsedLine:
 
 def parse_line(text: str) -> ParsedLine | None:
     """``/cmd@bot a "b c"`` → name 'cmd', words ['a', 'b c']; None when the text is no command."""
+    head = _head(text)
+    if head is None:
+        return None
+    words, rests = split_with_rests(head[1])
+    return ParsedLine(name=head[0], words=words, rests=rests)
+
+
+def is_command(text: str) -> bool:
+    """Whether :func:`parse_line` would find a command in ``text``, without splitting its words."""
+    return _head(text) is not None
+
+
+def _head(text: str) -> tuple[str, str] | None:
+    """The command's name and the text after it; None when the text is no command."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "/／":
         return None
     # "/ claim 1": a space typed after the slash (phone keyboards add one) still means /claim.
     head, _, rest = stripped[1:].replace("\u3000", " ").lstrip(" ").partition(" ")
     name = head.split("@", 1)[0]
-    if not name:
-        return None
-    words, rests = split_with_rests(rest)
-    return ParsedLine(name=name, words=words, rests=rests)
+    return (name, rest) if name else None

@@ -17,6 +17,7 @@ import json
 from dataclasses import replace
 from datetime import datetime
 from enum import IntEnum
+from functools import cache
 from typing import Any
 
 from tortoise import fields
@@ -24,7 +25,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from core.events import Button, ChannelRef, IdentityRef, OutgoingFile, OutgoingMessage
-from core.storage import execute, execute_many, fetch
+from core.storage import dialect, execute, execute_many, fetch, in_transaction_now
 
 
 class OutboxState(IntEnum):
@@ -68,7 +69,14 @@ def lane_of(message: OutgoingMessage) -> str:
 def _flat(value: Any) -> dict[str, Any]:
     """A flat dataclass (a channel, a person, a button, a file) as a dict, without ``asdict``'s deep
     copy of everything (that was a tenth of the trivial command's time)."""
-    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    kind: type = type(value)
+    return {name: getattr(value, name) for name in _field_names(kind)}
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """Asked once per class: ``dataclasses.fields`` builds its answer again on every call."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def encode(message: OutgoingMessage) -> dict[str, Any]:
@@ -118,13 +126,25 @@ _STORE = ("INSERT INTO linli_outbox (platform, lane, payload, created_at, state,
 
 async def delete_sent(row_ids: list[int]) -> None:
     """Forget delivered messages, several in one transaction (one commit instead of one each)."""
+    delete = _DELETE_NOT_WAITING_FOR_DISK if dialect() == "postgres" and not in_transaction_now() else _DELETE
     if len(row_ids) == 1:
-        await execute(_DELETE, row_ids[0])
+        await execute(delete, row_ids[0])
     else:
-        await execute_many(_DELETE, [[row_id] for row_id in row_ids])
+        await execute_many(delete, [[row_id] for row_id in row_ids])
 
 
 _DELETE = "DELETE FROM linli_outbox WHERE id = ?"
+#: On PostgreSQL, forgetting a delivered reply commits without waiting for the server's log to reach the
+#: disk: ``synchronous_commit`` off for this statement's own transaction (the subquery runs once, before
+#: the delete looks for the row). Never inside another transaction, whose commit would stop waiting too.
+#: The wait was a flush of the disk per reply (0.17 ms on an idle test machine, 2.5 ms with its cores busy)
+#: on top of the one every event's commit makes. What it risks is of the kind already accepted: the delete
+#: is visible at once and survives linli's own crash; it is on disk at the next commit that waits (the next
+#: event's) or within three ``wal_writer_delay`` (0.6 s by default), whichever comes first. Only the
+#: server's crash before that (a backend killed, an immediate shutdown, the machine's power, a failover
+#: to a standby) loses it, and then the reply is sent once more, as after a crash between sending and
+#: deleting. SQLite (WAL, ``synchronous=NORMAL``) never waits for the disk at a commit.
+_DELETE_NOT_WAITING_FOR_DISK = _DELETE + " AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"
 
 
 def keyed(row_id: int, message: OutgoingMessage) -> OutgoingMessage:

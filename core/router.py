@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from core import edits
 from core.arguments import Offer, Text, unquote_phrase
 from core.audit import AuditNote, record_command
-from core.commands import Command, ParsedLine, parse_line
+from core.commands import Command, ParsedLine, is_command, parse_line
 from core.context import CommandContext
 from core.dialogs import SKIP_WORDS, Dialogs, PendingDialog
 from core.events import Button, MessageReceived, OutgoingMessage
@@ -116,7 +116,7 @@ class Router:
         speaker, so the bus runs it without a transaction (``Subscription.quiet``)."""
         if event.over_limit is not None or event.button_data is not None or not event.text.strip():
             return False
-        return parse_line(event.text) is None and not open_dialogs.may_be_open(event)
+        return not is_command(event.text) and not open_dialogs.may_be_open(event)
 
     # -- entry -------------------------------------------------------------------------------------
     async def on_message(self, event: MessageReceived, uow: UnitOfWork) -> None:

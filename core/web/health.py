@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from tortoise import connections
-
 from core.backup_daily import backup_health
 from core.deadletters import DeadLetter
 from core.inbox import InboxEvent
 from core.outbox import OutboxMessage, OutboxState
+from core.storage import check_connection
 
 if TYPE_CHECKING:
     from core.app import Application
@@ -29,7 +28,7 @@ SCHEDULER_BROKEN = frozenset({"stopped", "stuck"})
 
 
 async def _stored_counts() -> tuple[int, int]:
-    await connections.get("default").execute_query("SELECT 1")
+    await check_connection()
     waiting = await OutboxMessage.filter(state=OutboxState.PENDING).count()
     dead = await DeadLetter.filter(replayed_at__isnull=True).count()
     return waiting, dead

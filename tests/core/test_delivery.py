@@ -8,15 +8,19 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import core.delivery
+from core import outbox, storage
 from core.adapter import RetryLater
 from core.events import ChannelRef, OutgoingMessage
 from core.outbox import OutboxMessage, OutboxState
+from core.storage import fetch
 from core.testing import PLATFORM, Harness, RecordingAdapter
 from core.unit_of_work import UnitOfWork
+from tests.conftest import POSTGRES_HOST, POSTGRES_PORT, fresh_postgres_url, require_service
 
 
 class FlakyAdapter(RecordingAdapter):
@@ -322,3 +326,44 @@ async def test_a_delivered_reply_leaves_the_outbox_without_anyone_waiting_for_it
     async with asyncio.timeout(5):  # nobody waits for it (no settle)
         while await OutboxMessage.all().count():
             await asyncio.sleep(0.01)
+
+
+async def test_on_postgresql_only_forgetting_a_delivered_reply_skips_the_wait_for_the_disk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The delete of a delivered row commits without waiting for the server's disk (a lost delete only
+    sends a reply again); every other transaction still waits, so the setting must stay the delete's own."""
+    require_service("PostgreSQL", POSTGRES_HOST, POSTGRES_PORT)
+    sent_sql: list[str] = []
+
+    def spy(run: Callable[..., Any]) -> Callable[..., Any]:
+        async def recorded(sql: str, *args: Any) -> Any:
+            sent_sql.append(sql)
+            return await run(sql, *args)
+        return recorded
+
+    monkeypatch.setattr(outbox, "execute", spy(outbox.execute))
+    monkeypatch.setattr(outbox, "execute_many", spy(outbox.execute_many))
+    setting = "SELECT current_setting('synchronous_commit') AS s"
+    async with Harness.create(fresh_postgres_url()) as h:
+        server_default = (await fetch(setting))[0]["s"]
+        await say(h, to("group", "第一条"))  # delivered and deleted, one row
+        await until(lambda: len(h.adapter.sent) == 1)
+        async with asyncio.timeout(5):
+            while await OutboxMessage.all().count():
+                await asyncio.sleep(0.01)
+        async with storage.transaction():
+            rows = await outbox.store([to("group", "甲"), to("group", "乙")], h.clock(), None)
+        await outbox.delete_sent([row_id for row_id, _ in rows])  # several rows in one transaction
+        async with storage.transaction():
+            stored = await outbox.store([to("group", "丙")], h.clock(), None)
+            await outbox.delete_sent([stored[0][0]])  # inside a transaction: the transaction's commit must wait
+            assert (await fetch(setting))[0]["s"] == server_default
+        assert await OutboxMessage.all().count() == 0
+        assert sent_sql == [outbox._DELETE_NOT_WAITING_FOR_DISK] * 2 + [outbox._DELETE]
+        seen = await asyncio.gather(*(fetch(setting) for _ in range(4)))  # the pool's connections
+        assert {rows[0]["s"] for rows in seen} == {server_default}
+        async with storage.transaction():  # and the statement itself does turn the wait off
+            await storage.execute(outbox._DELETE_NOT_WAITING_FOR_DISK, 123456)  # no such row
+            assert (await fetch(setting))[0]["s"] == "off"
+        assert (await fetch(setting))[0]["s"] == server_default

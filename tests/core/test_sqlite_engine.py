@@ -8,12 +8,14 @@ what the statements said.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from tortoise import connections
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from core import sqlite_engine
@@ -141,6 +143,44 @@ async def test_checkpoints_move_the_log_into_the_database_file(h: Harness, tmp_p
     assert database.stat().st_size > before + sqlite_engine.CHECKPOINT_EVERY * 2000, \
         "the rows reached the database file, not only the log"
     assert len(await fetch("SELECT blob FROM filler")) == 2 * sqlite_engine.CHECKPOINT_EVERY
+
+
+async def test_statements_in_a_transaction_fail_as_tortoise_errors_and_take_turns(h: Harness) -> None:
+    """Inside a transaction statements skip Tortoise's client layers; what callers catch stays the same."""
+    await execute("CREATE TABLE uniq (k TEXT UNIQUE)")
+    async with in_transaction():
+        assert await execute("INSERT INTO uniq VALUES (?)", "a") == 1
+        with pytest.raises(IntegrityError):
+            await execute("INSERT INTO uniq VALUES (?)", "a")
+        with pytest.raises(OperationalError):
+            await fetch("SELECT nothing FROM uniq")
+        # a read long enough to move to a worker thread, and a write sent meanwhile: the write waits its turn
+        long_read = ("SELECT (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500000) "
+                     "SELECT count(*) FROM c) AS n, (SELECT count(*) FROM uniq) AS k")
+        read, wrote = await asyncio.gather(fetch(long_read), execute("INSERT INTO uniq VALUES (?)", "b"))
+        assert dict(read[0]) == {"n": 500_000, "k": 1} and wrote == 1
+    assert [row["k"] for row in await fetch("SELECT k FROM uniq ORDER BY k")] == ["a", "b"]
+
+
+async def test_the_log_file_is_kept_when_the_log_starts_over(h: Harness, tmp_path: Path) -> None:
+    """A log cut back to nothing at every restart makes each commit extend the file again (the slow
+    path of a file system); kept, the next commits overwrite it in place."""
+    log_file = tmp_path / "linli.db-wal"
+    await execute("CREATE TABLE filler (blob TEXT)")
+    for _ in range(100):
+        async with in_transaction():
+            await execute("INSERT INTO filler VALUES (?)", "x" * 2000)
+    grown = log_file.stat().st_size
+    assert grown > 400_000
+    other = sqlite3.connect(tmp_path / "linli.db", isolation_level=None)
+    try:
+        assert other.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0] == 0, "the whole log was copied"
+    finally:
+        other.close()
+    async with in_transaction():  # the first write after the restart starts the log over
+        await execute("INSERT INTO filler VALUES (?)", "y")
+    assert log_file.stat().st_size == grown, "the log file was kept, to be overwritten"
+    assert len(await fetch("SELECT blob FROM filler")) == 101
 
 
 async def test_a_bulk_write_cancelled_while_waiting_leaves_no_transaction_open(h: Harness, tmp_path: Path) -> None:
